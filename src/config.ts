@@ -1,0 +1,183 @@
+import { z } from "zod";
+import { AppError } from "./errors.ts";
+
+/**
+ * Configuration comes from the environment only, and is validated once at start-up. Every problem
+ * is reported in one message so an operator fixes them all in one go.
+ */
+
+const intInRange = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, "must be a whole number")
+    .transform(Number)
+    .refine((n) => Number.isSafeInteger(n) && n >= min && n <= max, `must be between ${min} and ${max}`);
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL (${protocols.map((p) => p.replace(":", "")).join(" or ")})`)
+    .transform((value) => value.replace(/\/+$/, ""));
+
+const nonEmpty = z.string().trim().min(1, "must not be empty");
+
+const envSchema = z.object({
+  PORT: intInRange(1, 65535).default(8080),
+  HOST: nonEmpty.default("0.0.0.0"),
+  DATABASE_URL: url(["postgres:", "postgresql:"]).default("postgres://127.0.0.1:5432/topicops"),
+  REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
+  TELEGRAM_BOT_TOKEN: z
+    .string()
+    .trim()
+    .regex(/^\d+:[A-Za-z0-9_-]{20,}$/, "must look like 123456:ABC-DEF… (the token BotFather gave you)")
+    .optional(),
+  TELEGRAM_CHAT_ID: z
+    .string()
+    .trim()
+    .regex(/^-\d+$/, "must be the negative id of the forum supergroup, e.g. -1001234567890")
+    .transform(Number)
+    .refine(Number.isSafeInteger, "is out of range")
+    .optional(),
+  TELEGRAM_API_ROOT: url(["http:", "https:"]).default("https://api.telegram.org"),
+  TELEGRAM_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,256}$/, "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    .optional(),
+  TELEGRAM_RATE_PER_MINUTE: intInRange(1, 600).default(20),
+  TELEGRAM_MIN_INTERVAL_MS: intInRange(0, 60_000).default(1000),
+  ROLLUP_THRESHOLD: intInRange(2, 1000).default(3),
+  PUBLIC_URL: url(["http:", "https:"]).optional(),
+  HOOK_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  HOOK_MAX_BYTES: intInRange(1024, 64 * 1024 * 1024).default(5 * 1024 * 1024),
+  APPROVER_IDS: z
+    .string()
+    .trim()
+    .regex(/^\s*(\d+\s*(,\s*\d+\s*)*)?$/, "must be comma-separated Telegram user ids, e.g. 123,456")
+    .transform((s) =>
+      s
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean)
+        .map(Number),
+    )
+    .default([]),
+  TOPICS_DIR: nonEmpty.default("./topics"),
+  RUNBOOKS_DIR: nonEmpty.default("./runbooks"),
+  ALERTMANAGER_URL: url(["http:", "https:"]).optional(),
+  QDRANT_URL: url(["http:", "https:"]).optional(),
+  OLLAMA_HOST: url(["http:", "https:"]).optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 characters of letters, digits, _ . -")
+    .default("topicops"),
+  WORKER_CONCURRENCY: intInRange(1, 256).default(8),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  redisUrl: string;
+  telegramBotToken: string | undefined;
+  telegramChatId: number | undefined;
+  telegramApiRoot: string;
+  telegramWebhookSecret: string | undefined;
+  telegramRatePerMinute: number;
+  telegramMinIntervalMs: number;
+  rollupThreshold: number;
+  publicUrl: string | undefined;
+  hookToken: string | undefined;
+  hookMaxBytes: number;
+  approverIds: number[];
+  topicsDir: string;
+  runbooksDir: string;
+  alertmanagerUrl: string | undefined;
+  qdrantUrl: string | undefined;
+  ollamaHost: string | undefined;
+  logLevel: string;
+  queuePrefix: string;
+  workerConcurrency: number;
+}
+
+/** What a command needs beyond the defaults; checked together with the schema. */
+export type Requirement = "telegram" | "hooks";
+
+const requirementVars: Record<Requirement, (keyof z.output<typeof envSchema>)[]> = {
+  telegram: ["TELEGRAM_BOT_TOKEN", "TELEGRAM_CHAT_ID"],
+  hooks: ["HOOK_TOKEN"],
+};
+
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>, requirements: Requirement[] = []): Config {
+  // An empty variable means "not set": that is how compose files and k8s manifests leave things out.
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== "") cleaned[key] = value;
+  }
+  const problems: string[] = [];
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? "?");
+      const shown = name in cleaned && !isSecretVar(name) ? ` (got ${JSON.stringify(cleaned[name])})` : "";
+      problems.push(`${name} ${issue.message}${shown}`);
+    }
+  }
+  for (const requirement of requirements) {
+    for (const name of requirementVars[requirement]) {
+      if (!(name in cleaned) && !problems.some((p) => p.startsWith(`${name} `))) problems.push(`${name} is required`);
+    }
+  }
+  if (parsed.success && parsed.data.PUBLIC_URL && !parsed.data.TELEGRAM_WEBHOOK_SECRET && requirements.includes("telegram")) {
+    problems.push("TELEGRAM_WEBHOOK_SECRET is required when PUBLIC_URL is set (Telegram sends it back on every update)");
+  }
+  if (problems.length > 0 || !parsed.success) {
+    throw new AppError("config", `Configuration is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`, {
+      details: { problems },
+    });
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    telegramBotToken: e.TELEGRAM_BOT_TOKEN,
+    telegramChatId: e.TELEGRAM_CHAT_ID,
+    telegramApiRoot: e.TELEGRAM_API_ROOT,
+    telegramWebhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
+    telegramRatePerMinute: e.TELEGRAM_RATE_PER_MINUTE,
+    telegramMinIntervalMs: e.TELEGRAM_MIN_INTERVAL_MS,
+    rollupThreshold: e.ROLLUP_THRESHOLD,
+    publicUrl: e.PUBLIC_URL,
+    hookToken: e.HOOK_TOKEN,
+    hookMaxBytes: e.HOOK_MAX_BYTES,
+    approverIds: e.APPROVER_IDS,
+    topicsDir: e.TOPICS_DIR,
+    runbooksDir: e.RUNBOOKS_DIR,
+    alertmanagerUrl: e.ALERTMANAGER_URL,
+    qdrantUrl: e.QDRANT_URL,
+    ollamaHost: e.OLLAMA_HOST,
+    logLevel: e.LOG_LEVEL,
+    queuePrefix: e.QUEUE_PREFIX,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+  };
+}
+
+function isSecretVar(name: string): boolean {
+  return /TOKEN|SECRET|PASSWORD/.test(name);
+}
+
+/** Environment variables documented in the README, in the order shown there. */
+export const configVariables = Object.keys(envSchema.shape);
