@@ -30,7 +30,7 @@ const url = (protocols: string[]) =>
 const nonEmpty = z.string().trim().min(1, "must not be empty");
 
 const envSchema = z.object({
-  PORT: intInRange(1, 65535).default(8080),
+  PORT: intInRange(0, 65535).default(8080),
   HOST: nonEmpty.default("0.0.0.0"),
   DATABASE_URL: url(["postgres:", "postgresql:"]).default("postgres://127.0.0.1:5432/topicops"),
   REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
@@ -55,7 +55,10 @@ const envSchema = z.object({
   TELEGRAM_MIN_INTERVAL_MS: intInRange(0, 60_000).default(1000),
   ROLLUP_THRESHOLD: intInRange(2, 1000).default(3),
   PUBLIC_URL: url(["http:", "https:"]).optional(),
-  HOOK_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  HOOK_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9._~+/-]{16,}=*$/, "must be at least 16 characters of A-Z a-z 0-9 . _ ~ + / - (try: openssl rand -hex 32)")
+    .optional(),
   HOOK_MAX_BYTES: intInRange(1024, 64 * 1024 * 1024).default(5 * 1024 * 1024),
   APPROVER_IDS: z
     .string()

@@ -1,0 +1,48 @@
+import { Queue, type ConnectionOptions } from "bullmq";
+
+export const SIGNALS_QUEUE = "signals";
+
+export interface ProcessGroupJob {
+  groupId: number;
+}
+
+export interface Queues {
+  signals: Queue<ProcessGroupJob>;
+  all(): Queue[];
+  close(): Promise<void>;
+}
+
+export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
+  const signals = new Queue<ProcessGroupJob>(SIGNALS_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      attempts: 8,
+      backoff: { type: "exponential", delay: 1000 },
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  });
+  return {
+    signals,
+    all: () => [signals],
+    close: async () => {
+      await signals.close();
+    },
+  };
+}
+
+/**
+ * One job per (group, version): a newer version never waits behind an older job that is already
+ * running, and the same version enqueued twice (web + sweeper) runs once.
+ */
+export function processGroupJobId(groupId: number, version: number): string {
+  return `g-${groupId}-v${version}`;
+}
+
+export async function enqueueGroups(queues: Queues, groups: readonly { id: number; version: number }[]): Promise<void> {
+  if (groups.length === 0) return;
+  await queues.signals.addBulk(
+    groups.map((g) => ({ name: "process-group", data: { groupId: g.id }, opts: { jobId: processGroupJobId(g.id, g.version) } })),
+  );
+}

@@ -1,0 +1,77 @@
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import type { Sql } from "../db/client.ts";
+import type { Logger } from "../logger.ts";
+import type { GroupProcessor } from "./process-group.ts";
+import { SIGNALS_QUEUE, enqueueGroups, type ProcessGroupJob, type Queues } from "./queues.ts";
+
+export interface WorkersDeps {
+  connection: ConnectionOptions;
+  prefix: string;
+  concurrency: number;
+  sql: Sql;
+  queues: Queues;
+  processGroup: GroupProcessor;
+  logger: Logger;
+  /** How often stored-but-unprocessed groups are looked for (what a lost enqueue leaves behind). */
+  sweepEveryMs?: number;
+}
+
+export interface Workers {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  /** Enqueues every group whose cards are behind its stored version. */
+  sweep(): Promise<number>;
+}
+
+/**
+ * Postgres is the record and BullMQ moves the work. A webhook is acknowledged once stored; if the
+ * enqueue after that is lost (Redis down, process killed), the periodic sweep finds the group by
+ * its version numbers and enqueues it again.
+ */
+export function createWorkers(deps: WorkersDeps): Workers {
+  const { logger } = deps;
+  let worker: Worker | undefined;
+
+  async function sweep(): Promise<number> {
+    const behind = await deps.sql<{ id: number; version: number }[]>`
+      select id, version from alert_groups where processed_version < version order by id limit 5000`;
+    await enqueueGroups(deps.queues, behind);
+    if (behind.length > 0) logger.info({ groups: behind.length }, "sweep re-enqueued groups behind their stored version");
+    return behind.length;
+  }
+
+  async function processor(job: Job<ProcessGroupJob>): Promise<unknown> {
+    const log = logger.child({ job: job.id, name: job.name });
+    switch (job.name) {
+      case "process-group": {
+        const result = await deps.processGroup(job.data.groupId);
+        log.debug({ ...result, groupId: job.data.groupId }, "processed group");
+        return result;
+      }
+      case "sweep":
+        return { enqueued: await sweep() };
+      default:
+        throw new UnrecoverableError(`unknown job ${job.name}`);
+    }
+  }
+
+  return {
+    sweep,
+    async start() {
+      worker = new Worker(SIGNALS_QUEUE, processor, {
+        connection: deps.connection,
+        prefix: deps.prefix,
+        concurrency: deps.concurrency,
+      });
+      worker.on("failed", (job, error) => {
+        logger.warn({ job: job?.id, attempts: job?.attemptsMade, err: error }, "job failed");
+      });
+      worker.on("error", (error) => logger.error({ err: error }, "worker error"));
+      await deps.queues.signals.upsertJobScheduler("sweep", { every: deps.sweepEveryMs ?? 30_000 }, { name: "sweep", data: { groupId: 0 } });
+      await sweep();
+    },
+    async close() {
+      await worker?.close();
+    },
+  };
+}

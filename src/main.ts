@@ -1,0 +1,234 @@
+import { serve, type ServerType } from "@hono/node-server";
+import { Redis } from "ioredis";
+import type { Bot } from "grammy";
+import type { Config } from "./config.ts";
+import { createDatabase, type Database } from "./db/client.ts";
+import { ensureDatabase } from "./db/migrate.ts";
+import { errorMessage } from "./errors.ts";
+import { createIngest, createIngestStore } from "./ingest/index.ts";
+import { createGroupProcessor } from "./jobs/process-group.ts";
+import { createQueues, type Queues } from "./jobs/queues.ts";
+import { createWorkers, type Workers } from "./jobs/workers.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
+import { createApp } from "./server/app.ts";
+import { botCommands, createBot, telegramWebhookHandler } from "./telegram/bot.ts";
+import { createDispatcher, type Dispatcher } from "./telegram/outbox/dispatcher.ts";
+import { createChatRateLimiter, sleep } from "./telegram/rate-limit.ts";
+import { installTransport } from "./telegram/transport.ts";
+import { loadTopics, routeSignal, type TopicsConfig } from "./topics/index.ts";
+import { createTopicRegistry, type TopicRegistry } from "./topics/registry.ts";
+
+export interface ServiceOptions {
+  /** Serve HTTP (hooks, Telegram webhook, health, metrics). */
+  web: boolean;
+  /** Run the BullMQ workers and the outbox dispatcher. */
+  workers: boolean;
+  /** Receive Telegram updates (webhook when PUBLIC_URL is set, else long polling). One replica only. */
+  telegramUpdates: boolean;
+  logger?: Logger;
+}
+
+export interface Service {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  redis: Redis;
+  metrics: Metrics;
+  bot: Bot;
+  queues: Queues;
+  topics: TopicsConfig;
+  topicRegistry: TopicRegistry;
+  workers?: Workers;
+  dispatcher?: Dispatcher;
+  server?: ServerType;
+  /** The port the HTTP server listens on (useful with PORT=0 in tests). */
+  port?: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The only place clients are built and wired together. Everything else takes its dependencies as
+ * arguments. Telegram being unreachable does not stop the service: alerts are stored and wait in
+ * the outbox until it answers again.
+ */
+export async function startService(config: Config, options: ServiceOptions): Promise<Service> {
+  const logger =
+    options.logger ?? createLogger({ level: config.logLevel, secrets: [config.telegramBotToken, config.hookToken, config.telegramWebhookSecret] });
+  const chatId = config.telegramChatId!;
+  const topics = loadTopics(config.topicsDir);
+
+  await ensureDatabase(config.databaseUrl, logger);
+  const database = createDatabase(config.databaseUrl);
+  const { sql } = database;
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on("error", (error) => logger.warn({ err: error }, "redis connection error"));
+  const metrics = createMetrics();
+
+  const limiter = createChatRateLimiter(redis, {
+    perMinute: config.telegramRatePerMinute,
+    minIntervalMs: config.telegramMinIntervalMs,
+    prefix: config.queuePrefix,
+  });
+  const bot = createBot({ token: config.telegramBotToken!, apiRoot: config.telegramApiRoot, chatId, sql, logger });
+  const transport = installTransport(bot.api, { limiter, metrics, logger });
+  const topicRegistry = createTopicRegistry({
+    sql,
+    api: bot.api,
+    chatId,
+    topics: topics.topics,
+    defaultKey: topics.defaultKey,
+    logger,
+  });
+  const queues = createQueues(redis, config.queuePrefix);
+  const stopping = new AbortController();
+  const background: Promise<unknown>[] = [];
+
+  let workers: Workers | undefined;
+  let dispatcher: Dispatcher | undefined;
+  if (options.workers) {
+    const processGroup = createGroupProcessor({ sql, chatId, route: (signal) => routeSignal(topics, signal), logger });
+    workers = createWorkers({
+      connection: redis,
+      prefix: config.queuePrefix,
+      concurrency: config.workerConcurrency,
+      sql,
+      queues,
+      processGroup,
+      logger,
+    });
+    dispatcher = createDispatcher({
+      sql,
+      api: bot.api,
+      transport,
+      limiter,
+      topics: topicRegistry,
+      chatId,
+      rollupThreshold: config.rollupThreshold,
+      logger,
+      metrics,
+    });
+    await workers.start();
+    await dispatcher.start();
+    background.push(untilDone("make sure the forum topics exist", () => topicRegistry.ensureAll(), logger, stopping.signal));
+  }
+
+  let server: ServerType | undefined;
+  let port: number | undefined;
+  const webhookMode = options.telegramUpdates && config.publicUrl !== undefined;
+  if (options.web) {
+    const ingest = createIngest({ store: createIngestStore(sql), queues, logger, metrics });
+    const app = createApp({
+      logger,
+      metrics,
+      hooks: { hookToken: config.hookToken!, maxBytes: config.hookMaxBytes, ingest, metrics },
+      readiness: {
+        postgres: () => sql`select 1`,
+        redis: () => redis.ping(),
+      },
+      beforeScrape: async () => {
+        for (const queue of queues.all()) {
+          const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed", "prioritized");
+          for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue: queue.name, state }, n);
+        }
+        const rows = await sql<{ chat_id: number; n: number }[]>`select chat_id, count(*)::int as n from outbox group by chat_id`;
+        metrics.outboxPending.reset();
+        for (const r of rows) metrics.outboxPending.set({ chat: String(r.chat_id) }, r.n);
+      },
+      ...(webhookMode ? { telegramWebhook: telegramWebhookHandler(bot, config.telegramWebhookSecret!) } : {}),
+    });
+    await new Promise<void>((resolve, reject) => {
+      server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+        port = info.port;
+        resolve();
+      });
+      server.once("error", reject);
+    });
+    logger.info({ port, host: config.host }, "listening");
+  }
+
+  if (options.telegramUpdates) {
+    background.push(
+      untilDone(
+        "set the bot's commands",
+        () => bot.api.setMyCommands(botCommands, { scope: { type: "chat", chat_id: chatId } }),
+        logger,
+        stopping.signal,
+      ),
+    );
+    if (webhookMode) {
+      background.push(
+        untilDone(
+          "register the Telegram webhook",
+          () =>
+            bot.api.setWebhook(`${config.publicUrl}/telegram`, {
+              secret_token: config.telegramWebhookSecret!,
+              allowed_updates: ["message", "callback_query", "my_chat_member"],
+            }),
+          logger,
+          stopping.signal,
+        ),
+      );
+    } else {
+      background.push(
+        untilDone(
+          "start long polling for Telegram updates",
+          async () => {
+            await bot.init();
+            // bot.start resolves only when polling stops; errors inside polling are retried by grammY.
+            void bot.start({ allowed_updates: ["message", "callback_query", "my_chat_member"] }).catch((error) => {
+              logger.error({ err: error }, "long polling stopped");
+            });
+          },
+          logger,
+          stopping.signal,
+        ),
+      );
+    }
+  }
+
+  let stopped = false;
+  return {
+    config,
+    logger,
+    database,
+    redis,
+    metrics,
+    bot,
+    queues,
+    topics,
+    topicRegistry,
+    ...(workers ? { workers } : {}),
+    ...(dispatcher ? { dispatcher } : {}),
+    ...(server ? { server } : {}),
+    ...(port !== undefined ? { port } : {}),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      stopping.abort();
+      if (bot.isRunning()) await bot.stop().catch(() => {});
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+      await dispatcher?.stop();
+      await workers?.close();
+      await Promise.allSettled(background);
+      await queues.close();
+      await redis.quit().catch(() => redis.disconnect());
+      await database.close();
+      logger.info("stopped");
+    },
+  };
+}
+
+/** Retries a start-up chore in the background until it works, without holding up the service. */
+async function untilDone(what: string, task: () => Promise<unknown>, logger: Logger, signal: AbortSignal): Promise<void> {
+  for (let attempt = 1; !signal.aborted; attempt++) {
+    try {
+      await task();
+      return;
+    } catch (error) {
+      const delay = Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6));
+      logger.warn({ attempt, retryInMs: delay, err: error }, `could not ${what}: ${errorMessage(error)}`);
+      await sleep(delay, signal).catch(() => {});
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import { Bot, Composer, GrammyError, HttpError, webhookCallback, type Context } from "grammy";
+import type { MiddlewareHandler } from "hono";
+import { timingSafeEqual } from "node:crypto";
+import type { Sql } from "../db/client.ts";
+import type { Logger } from "../logger.ts";
+import { helpFeature } from "./features/help.ts";
+import { statusFeature } from "./features/status.ts";
+
+export interface BotDeps {
+  token: string;
+  apiRoot: string;
+  chatId: number;
+  sql: Sql;
+  logger: Logger;
+}
+
+export const botCommands = [
+  { command: "status", description: "What is firing right now" },
+  { command: "help", description: "What this bot does and how to use it" },
+];
+
+/**
+ * The grammY bot: features are composers, handlers stay thin (read ctx, call a service, queue a
+ * reply through the outbox). Only the configured forum group is served.
+ */
+export function createBot(deps: BotDeps): Bot {
+  const bot = new Bot(deps.token, { client: { apiRoot: deps.apiRoot } });
+  const { logger, sql } = deps;
+
+  // Telegram redelivers an update it thinks was not handled; each update_id is handled once.
+  bot.use(async (ctx, next) => {
+    const inserted = await sql`insert into telegram_updates (update_id) values (${ctx.update.update_id}) on conflict do nothing returning update_id`;
+    if (inserted.length === 0) {
+      logger.debug({ updateId: ctx.update.update_id }, "duplicate update ignored");
+      return;
+    }
+    await next();
+  });
+
+  const group = bot.filter((ctx) => ctx.chat?.id === deps.chatId);
+  const features = new Composer<Context>();
+  features.use(statusFeature({ sql, chatId: deps.chatId }));
+  features.use(helpFeature({ sql, chatId: deps.chatId }));
+  group.errorBoundary((error) => {
+    logger.error({ err: error.error, updateId: error.ctx.update.update_id }, "telegram handler failed");
+  }, features);
+
+  bot.catch((error) => {
+    const e = error.error;
+    if (e instanceof GrammyError || e instanceof HttpError) logger.error({ err: e }, "telegram call failed in a handler");
+    else logger.error({ err: e }, "telegram update failed");
+  });
+  return bot;
+}
+
+/** POST /telegram: check Telegram's secret header before anything else, then let grammY handle it. */
+export function telegramWebhookHandler(bot: Bot, secret: string): MiddlewareHandler {
+  const handle = webhookCallback(bot, "hono", { secretToken: secret, onTimeout: "return", timeoutMilliseconds: 9000 });
+  const expected = Buffer.from(secret);
+  return async (c) => {
+    const given = Buffer.from(c.req.header("x-telegram-bot-api-secret-token") ?? "");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return c.json({ error: "unauthorized", message: "wrong or missing X-Telegram-Bot-Api-Secret-Token" }, 401);
+    }
+    let update: unknown;
+    try {
+      update = JSON.parse(await c.req.text());
+    } catch {
+      return c.json({ error: "invalid_payload", message: "body is not valid JSON" }, 400);
+    }
+    if (typeof update !== "object" || update === null || typeof (update as { update_id?: unknown }).update_id !== "number") {
+      return c.json({ error: "invalid_payload", message: "body is not a Telegram Update (no numeric update_id)" }, 400);
+    }
+    return (await handle(c)) as Response;
+  };
+}
