@@ -12,22 +12,43 @@ export interface HookDeps {
   metrics?: Metrics;
 }
 
+const sources = new Set(["alertmanager"]);
+
 const outcomeOf = (status: number) =>
-  status === 401 ? "unauthorized" : status === 413 ? "too_large" : status >= 500 ? "error" : status >= 400 ? "invalid" : "accepted";
+  status === 401
+    ? "unauthorized"
+    : status === 413
+      ? "too_large"
+      : status === 404
+        ? "unknown_source"
+        : status >= 500
+          ? "error"
+          : status >= 400
+            ? "invalid"
+            : "accepted";
 
 /** POST /hooks/:source — thin: authenticate, bound the size, hand the raw body to ingest. */
 export function hookRoutes(deps: HookDeps) {
   const app = new Hono<{ Variables: { outcome?: string } }>();
   app.use("/:source", async (c, next) => {
     await next();
-    deps.metrics?.deliveries.inc({ source: c.req.param("source"), outcome: c.get("outcome") ?? outcomeOf(c.res.status) });
+    // The path is the sender's to choose: only known sources become label values.
+    const source = c.req.path.split("/").pop() ?? "";
+    deps.metrics?.deliveries.inc({ source: sources.has(source) ? source : "unknown", outcome: c.get("outcome") ?? outcomeOf(c.res.status) });
   });
   app.use(
     "/:source",
     bearerAuth({
       token: deps.hookToken,
       noAuthenticationHeader: { message: { error: "unauthorized", message: "missing Authorization: Bearer <HOOK_TOKEN> header" } },
-      invalidAuthenticationHeader: { message: { error: "unauthorized", message: "Authorization header must be: Bearer <HOOK_TOKEN>" } },
+      // Hono answers a malformed header with 400; for a sender it is the same as no token: 401.
+      invalidAuthenticationHeader: {
+        message: () =>
+          new Response(JSON.stringify({ error: "unauthorized", message: "Authorization header must be: Bearer <HOOK_TOKEN>" }), {
+            status: 401,
+            headers: { "content-type": "application/json" },
+          }),
+      },
       invalidToken: { message: { error: "unauthorized", message: "wrong bearer token" } },
     }),
   );
@@ -50,7 +71,7 @@ export function hookRoutes(deps: HookDeps) {
     return c.json({ status: "stored", ...result });
   });
   app.post("/:source", (c) => {
-    throw new AppError("not_found", `unknown source "${c.req.param("source")}"; this service accepts: alertmanager`);
+    throw new AppError("not_found", `unknown source "${c.req.param("source")}"; this service accepts: ${[...sources].join(", ")}`);
   });
   return app;
 }

@@ -71,6 +71,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
   const leaseSeconds = deps.leaseSeconds ?? 120;
   const rollupReuseMinutes = deps.rollupReuseMinutes ?? 10;
+  const maxInlineWaitMs = 2000;
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
@@ -79,7 +80,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   async function claim(): Promise<Claimed | undefined> {
     const [row] = await sql<Claimed[]>`
-      update outbox set lease_until = now() + ${leaseSeconds} * interval '1 second', lease_owner = ${owner}, attempts = attempts + 1
+      update outbox set lease_until = now() + ${leaseSeconds} * interval '1 second', lease_owner = ${owner}
       where id = (
         select id from outbox
         where chat_id = ${chatId} and not_before <= now() and (lease_until is null or lease_until < now())
@@ -90,11 +91,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     return row;
   }
 
+  /** Gives the row back, due again after `delayMs`. With an error, it counts as a failed attempt. */
   async function release(row: Claimed, delayMs: number, error?: string): Promise<void> {
     await sql`
       update outbox set lease_until = null, lease_owner = null,
              not_before = now() + ${Math.max(0, Math.round(delayMs))} * interval '1 millisecond',
-             last_error = ${error ?? null}
+             attempts = attempts + ${error === undefined ? 0 : 1},
+             last_error = coalesce(${error ?? null}, last_error)
       where id = ${row.id} and lease_owner = ${owner}`;
   }
 
@@ -107,7 +110,21 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     return row!.n;
   }
 
-  /** Folds the pending new alert cards of a topic into the topic's rollup card. */
+  /** The topic's rollup that took in a backlog recently: a storm still going on. */
+  async function hotRollup(tx: Tx, topicKey: string): Promise<number | undefined> {
+    const [open] = await tx<{ id: number }[]>`
+      select id from cards
+      where chat_id = ${chatId} and topic_key = ${topicKey} and kind = 'rollup' and status = 'open'
+        and last_folded_at > now() - ${rollupReuseMinutes} * interval '1 minute'
+      order by id desc limit 1`;
+    return open?.id;
+  }
+
+  /**
+   * Folds the pending new alert cards of a topic into the topic's rollup card: when at least
+   * `rollupThreshold` are waiting, or, while a storm's rollup is hot, any that arrive. Only a real
+   * backlog keeps a rollup hot, so stragglers cannot keep one alive forever.
+   */
   async function fold(topicKey: string, own: Claimed): Promise<boolean> {
     return sql.begin(async (tx) => {
       await tx`select pg_advisory_xact_lock(hashtext(${`topicops:fold:${chatId}:${topicKey}`}))`;
@@ -118,25 +135,21 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           and (o.lease_until is null or o.lease_until < now() or o.id = ${own.id})
         order by c.id
         for update of c, o`;
-      if (members.length < deps.rollupThreshold) return false;
+      const backlog = members.length >= deps.rollupThreshold;
+      let rollupId = await hotRollup(tx, topicKey);
+      if (members.length === 0 || (!backlog && rollupId === undefined)) return false;
+      rollupId ??= await newRollup(tx, topicKey);
       const ids = members.map((m) => m.card_id);
-      const rollupId = await openRollup(tx, topicKey);
       await tx`update cards set rollup_id = ${rollupId}, updated_at = now() where id in ${tx(ids)}`;
       await tx`delete from outbox where card_id in ${tx(ids)}`;
-      await tx`update cards set last_folded_at = now() where id = ${rollupId}`;
+      if (backlog) await tx`update cards set last_folded_at = now() where id = ${rollupId}`;
       await refreshRollup(tx, rollupId);
       logger.info({ topic: topicKey, folded: ids.length, rollupId }, "folded pending alert cards into a rollup");
       return true;
     });
   }
 
-  async function openRollup(tx: Tx, topicKey: string): Promise<number> {
-    const [open] = await tx<{ id: number }[]>`
-      select id from cards
-      where chat_id = ${chatId} and topic_key = ${topicKey} and kind = 'rollup' and status = 'open'
-        and last_folded_at > now() - ${rollupReuseMinutes} * interval '1 minute'
-      order by id desc limit 1`;
-    if (open) return open.id;
+  async function newRollup(tx: Tx, topicKey: string): Promise<number> {
     const [created] = await tx<{ id: number }[]>`
       insert into cards (chat_id, kind, topic_key, status, text, content_hash, version, last_folded_at)
       values (${chatId}, 'rollup', ${topicKey}, 'open', '', '', 0, now())
@@ -158,12 +171,19 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }
     if (card.kind === "alert" && card.message_id === null && card.topic_key) {
       const pending = await pendingNewCards(card.topic_key);
-      if (pending >= deps.rollupThreshold && (await fold(card.topic_key, row))) return;
+      const storm = pending >= deps.rollupThreshold || (await hotRollup(sql, card.topic_key)) !== undefined;
+      if (storm && (await fold(card.topic_key, row))) return;
     }
 
     // Take the slot first, then read the card: what goes out is the newest content, not what it
-    // was before a wait of several seconds.
-    await deps.limiter.acquire(chatId, abort.signal);
+    // was before a wait. A long wait is not spent here: the row goes back to Postgres, due when the
+    // slot is, and the loop meanwhile keeps folding new cards that pile up (that is when they do).
+    for (;;) {
+      const wait = await deps.limiter.tryAcquire(chatId);
+      if (wait <= 0) break;
+      if (wait > maxInlineWaitMs) return release(row, wait);
+      await sleep(wait, abort.signal);
+    }
     card = (await loadCard(row.card_id))!;
     const isNew = card.message_id === null;
     const threadId = isNew ? await threadOf(card) : (card.thread_id ?? undefined);
@@ -238,7 +258,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       await sql`update outbox set version = (select version from cards where id = ${card.id}) where id = ${row.id}`;
       return release(row, 0, description);
     }
-    const delay = backoffMs(row.attempts);
+    const delay = backoffMs(row.attempts + 1);
     const level = error instanceof HttpError || (error instanceof GrammyError && error.error_code >= 500) ? "warn" : "error";
     logger[level]({ cardId: card.id, attempts: row.attempts, retryInMs: delay, err: error }, "telegram call failed; will retry");
     return release(row, delay, description);
@@ -255,7 +275,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         return false;
       }
       logger.error({ err: error, outboxId: row.id }, "outbox delivery failed");
-      await release(row, backoffMs(row.attempts), errorMessage(error)).catch(() => {});
+      await release(row, backoffMs(row.attempts + 1), errorMessage(error)).catch(() => {});
     }
     return true;
   }

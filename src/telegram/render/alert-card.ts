@@ -106,8 +106,9 @@ export function renderAlertCard(group: CardGroup, alertList: readonly CardAlert[
   const names = [...new Set(alerts.map((a) => a.alertname))];
   const lead = alerts[0];
 
-  const title = names.length === 1 ? (names[0] ?? "alert") : `${names.length} alerts`;
-  const count = alerts.length > 1 ? ` ×${alerts.length}` : "";
+  // One name: "Name ×3". Several: "5 alerts", with the names on the next line.
+  const title = names.length === 1 ? (names[0] ?? "alert") : `${alerts.length} alerts`;
+  const count = names.length === 1 && alerts.length > 1 ? ` ×${alerts.length}` : "";
   const header: string[] = [];
   if (status === "firing") {
     const partial = resolved.length > 0 ? ` · ${resolved.length} resolved` : "";
