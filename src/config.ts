@@ -77,7 +77,9 @@ const envSchema = z.object({
   ALERTMANAGER_URL: url(["http:", "https:"]).optional(),
   QDRANT_URL: url(["http:", "https:"]).optional(),
   OLLAMA_HOST: url(["http:", "https:"]).optional(),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "must be one of fatal, error, warn, info, debug, trace, silent" })
+    .default("info"),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 characters of letters, digits, _ . -")

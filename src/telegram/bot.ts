@@ -37,6 +37,14 @@ export function createBot(deps: BotDeps): Bot {
     await next();
   });
 
+  // Only the configured group is served; say where else the bot is being talked to, which is also
+  // how an operator finds the group's id while setting up.
+  bot.use(async (ctx, next) => {
+    if (ctx.chat && ctx.chat.id !== deps.chatId) {
+      logger.info({ chatId: ctx.chat.id, chatType: ctx.chat.type, title: "title" in ctx.chat ? ctx.chat.title : undefined }, "update from a chat that is not TELEGRAM_CHAT_ID; ignored");
+    }
+    await next();
+  });
   const group = bot.filter((ctx) => ctx.chat?.id === deps.chatId);
   const features = new Composer<Context>();
   features.use(statusFeature({ sql, chatId: deps.chatId }));

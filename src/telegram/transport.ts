@@ -34,8 +34,9 @@ export function installTransport(api: Api, options: TransportOptions): Transport
   api.config.use(limitAndCount(options, preAcquired));
   api.config.use(
     autoRetry({
-      maxRetryAttempts: options.maxRetryAttempts ?? 3,
-      maxDelaySeconds: options.maxInlineRetrySeconds ?? 10,
+      // Two inline retries (3 s, then 6 s) ride out a blip; anything longer is the outbox's job.
+      maxRetryAttempts: options.maxRetryAttempts ?? 2,
+      maxDelaySeconds: options.maxInlineRetrySeconds ?? 5,
     }),
   );
   return {

@@ -69,7 +69,10 @@ export interface Dispatcher {
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const { sql, api, chatId, logger } = deps;
   const owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
-  const leaseSeconds = deps.leaseSeconds ?? 120;
+  // Longer than one delivery can take (a limiter wait of at most 2 s plus the transport's inline
+  // retries, about 10 s), so a live dispatcher never loses its row; short enough that the rows of a
+  // crashed process are picked up again within half a minute.
+  const leaseSeconds = deps.leaseSeconds ?? 30;
   const rollupReuseMinutes = deps.rollupReuseMinutes ?? 10;
   const maxInlineWaitMs = 2000;
   let running = false;
