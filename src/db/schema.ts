@@ -208,5 +208,5 @@ export const outbox = pgTable(
 /** Telegram redelivers updates; each update_id is handled once. */
 export const telegramUpdates = pgTable("telegram_updates", {
   updateId: bigint("update_id", { mode: "number" }).primaryKey(),
-  receivedAt: createdAt(),
+  createdAt: createdAt(),
 });

@@ -38,7 +38,7 @@ export function createWorkers(deps: WorkersDeps): Workers {
     await enqueueGroups(deps.queues, behind);
     if (behind.length > 0) logger.info({ groups: behind.length }, "sweep re-enqueued groups behind their stored version");
     // Telegram gives up redelivering an update within a day; the ids only need to outlive that.
-    await deps.sql`delete from telegram_updates where received_at < now() - interval '7 days'`;
+    await deps.sql`delete from telegram_updates where created_at < now() - interval '7 days'`;
     return behind.length;
   }
 
