@@ -10,7 +10,8 @@ const usage = `Usage: topicops <command>
 Commands:
   serve     web server, workers and the Telegram bot in one process (what npm start runs)
   web       only the web server: stores webhooks and enqueues work (scale it out freely)
-  worker    only the workers and the outbox dispatcher (run as many replicas as you like)
+  worker    only the workers and the outbox dispatcher (run as many replicas as you like);
+            serves just /healthz, /readyz and /metrics
   migrate   create the database if needed and apply migrations
   help      this text
 

@@ -20,7 +20,7 @@ import { loadTopics, routeSignal, type TopicsConfig } from "./topics/index.ts";
 import { createTopicRegistry, type TopicRegistry } from "./topics/registry.ts";
 
 export interface ServiceOptions {
-  /** Serve HTTP (hooks, Telegram webhook, health, metrics). */
+  /** Serve the hooks and the Telegram webhook (health and metrics are served in every mode). */
   web: boolean;
   /** Run the BullMQ workers and the outbox dispatcher. */
   workers: boolean;
@@ -113,39 +113,39 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     background.push(untilDone("make sure the forum topics exist", () => topicRegistry.ensureAll(), logger, stopping.signal));
   }
 
+  // Every process serves HTTP: web processes the hooks and the Telegram webhook, and every one of
+  // them /healthz, /readyz and /metrics — a worker's Telegram and card counters live in the worker.
   let server: ServerType | undefined;
   let port: number | undefined;
   const webhookMode = options.telegramUpdates && config.publicUrl !== undefined;
-  if (options.web) {
-    const ingest = createIngest({ store: createIngestStore(sql), queues, logger, metrics });
-    const app = createApp({
-      logger,
-      metrics,
-      hooks: { hookToken: config.hookToken!, maxBytes: config.hookMaxBytes, ingest, metrics },
-      readiness: {
-        postgres: () => sql`select 1`,
-        redis: () => redis.ping(),
-      },
-      beforeScrape: async () => {
-        for (const queue of queues.all()) {
-          const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed", "prioritized");
-          for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue: queue.name, state }, n);
-        }
-        const rows = await sql<{ chat_id: number; n: number }[]>`select chat_id, count(*)::int as n from outbox group by chat_id`;
-        metrics.outboxPending.reset();
-        for (const r of rows) metrics.outboxPending.set({ chat: String(r.chat_id) }, r.n);
-      },
-      ...(webhookMode ? { telegramWebhook: telegramWebhookHandler(bot, config.telegramWebhookSecret!) } : {}),
+  const ingest = options.web ? createIngest({ store: createIngestStore(sql), queues, logger, metrics }) : undefined;
+  const app = createApp({
+    logger,
+    metrics,
+    ...(ingest ? { hooks: { hookToken: config.hookToken!, maxBytes: config.hookMaxBytes, ingest, metrics } } : {}),
+    readiness: {
+      postgres: () => sql`select 1`,
+      redis: () => redis.ping(),
+    },
+    beforeScrape: async () => {
+      for (const queue of queues.all()) {
+        const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed", "prioritized");
+        for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue: queue.name, state }, n);
+      }
+      const rows = await sql<{ chat_id: number; n: number }[]>`select chat_id, count(*)::int as n from outbox group by chat_id`;
+      metrics.outboxPending.reset();
+      for (const r of rows) metrics.outboxPending.set({ chat: String(r.chat_id) }, r.n);
+    },
+    ...(webhookMode ? { telegramWebhook: telegramWebhookHandler(bot, config.telegramWebhookSecret!) } : {}),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+      port = info.port;
+      resolve();
     });
-    await new Promise<void>((resolve, reject) => {
-      server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-        port = info.port;
-        resolve();
-      });
-      server.once("error", reject);
-    });
-    logger.info({ port, host: config.host }, "listening");
-  }
+    server.once("error", reject);
+  });
+  logger.info({ port, host: config.host, hooks: options.web }, "listening");
 
   if (options.telegramUpdates) {
     background.push(

@@ -8,7 +8,8 @@ import { hookRoutes, type HookDeps } from "./hooks.ts";
 export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
-  hooks: HookDeps;
+  /** Absent in a worker process, which serves only health and metrics. */
+  hooks?: HookDeps;
   /** Each check resolves when the dependency answers; a rejection makes /readyz fail with its reason. */
   readiness: Record<string, () => Promise<unknown>>;
   /** Refreshes gauges (queue depths, outbox) right before /metrics is scraped. */
@@ -54,7 +55,7 @@ export function createApp(deps: AppDeps) {
     return c.text(await deps.metrics.registry.metrics(), 200, { "content-type": deps.metrics.registry.contentType });
   });
 
-  app.route("/hooks", hookRoutes(deps.hooks));
+  if (deps.hooks) app.route("/hooks", hookRoutes(deps.hooks));
   if (deps.telegramWebhook) app.post("/telegram", deps.telegramWebhook);
   return app;
 }

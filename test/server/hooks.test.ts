@@ -125,3 +125,19 @@ describe("readiness when a dependency is down", () => {
     expect(await res.json()).toEqual({ status: "not ready", checks: { postgres: "ok", redis: "connect ECONNREFUSED 127.0.0.1:6390" } });
   });
 });
+
+describe("a worker process", () => {
+  it("serves health and metrics but no hooks", async () => {
+    const worker = await startTestService({ service: { web: false, workers: true } });
+    try {
+      expect((await fetch(`${worker.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${worker.url}/readyz`)).status).toBe(200);
+      // The worker creates the topics, and its own /metrics counts those calls.
+      await waitFor(async () => (await (await fetch(`${worker.url}/metrics`)).text()).includes('topicops_telegram_calls_total{method="createForumTopic",result="ok"} 8'));
+      const hook = await worker.hook("/hooks/alertmanager", "{}");
+      expect(hook.status).toBe(404);
+    } finally {
+      await worker.stop();
+    }
+  });
+});
