@@ -76,7 +76,19 @@ const envSchema = z.object({
   RUNBOOKS_DIR: nonEmpty.default("./runbooks"),
   ALERTMANAGER_URL: url(["http:", "https:"]).optional(),
   QDRANT_URL: url(["http:", "https:"]).optional(),
+  QDRANT_API_KEY: z.string().min(1).optional(),
+  QDRANT_COLLECTION: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 characters of letters, digits, _ and -")
+    .default("topicops"),
   OLLAMA_HOST: url(["http:", "https:"]).optional(),
+  OLLAMA_EMBED_MODEL: nonEmpty.default("nomic-embed-text"),
+  RUNBOOK_MIN_SIMILARITY: z
+    .string()
+    .trim()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, "must be a number from 0 to 1, e.g. 0.35")
+    .transform(Number)
+    .optional(),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "must be one of fatal, error, warn, info, debug, trace, silent" })
     .default("info"),
@@ -109,7 +121,12 @@ export interface Config {
   runbooksDir: string;
   alertmanagerUrl: string | undefined;
   qdrantUrl: string | undefined;
+  qdrantApiKey: string | undefined;
+  qdrantCollection: string;
   ollamaHost: string | undefined;
+  ollamaEmbedModel: string;
+  /** Unset: the embedder's own default (see runbooks/index.ts). */
+  runbookMinSimilarity: number | undefined;
   logLevel: string;
   queuePrefix: string;
   workerConcurrency: number;
@@ -173,7 +190,11 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     runbooksDir: e.RUNBOOKS_DIR,
     alertmanagerUrl: e.ALERTMANAGER_URL,
     qdrantUrl: e.QDRANT_URL,
+    qdrantApiKey: e.QDRANT_API_KEY,
+    qdrantCollection: e.QDRANT_COLLECTION,
     ollamaHost: e.OLLAMA_HOST,
+    ollamaEmbedModel: e.OLLAMA_EMBED_MODEL,
+    runbookMinSimilarity: e.RUNBOOK_MIN_SIMILARITY,
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,
     workerConcurrency: e.WORKER_CONCURRENCY,
@@ -181,7 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
 }
 
 function isSecretVar(name: string): boolean {
-  return /TOKEN|SECRET|PASSWORD/.test(name);
+  return /TOKEN|SECRET|PASSWORD|KEY/.test(name);
 }
 
 /** Environment variables documented in the README, in the order shown there. */

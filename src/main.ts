@@ -6,6 +6,7 @@ import { createDatabase, type Database } from "./db/client.ts";
 import { ensureDatabase } from "./db/migrate.ts";
 import { errorMessage } from "./errors.ts";
 import { createIngest, createIngestStore } from "./ingest/index.ts";
+import { runbookSections } from "./jobs/card-sections.ts";
 import { createGroupProcessor } from "./jobs/process-group.ts";
 import { createQueues, type Queues } from "./jobs/queues.ts";
 import { createWorkers, type Workers } from "./jobs/workers.ts";
@@ -14,6 +15,7 @@ import { createMetrics, type Metrics } from "./metrics.ts";
 import { createApp } from "./server/app.ts";
 import { botCommands, createBot, telegramWebhookHandler } from "./telegram/bot.ts";
 import { createDispatcher, type Dispatcher } from "./telegram/outbox/dispatcher.ts";
+import { createRunbooks, type RunbookService } from "./runbooks/index.ts";
 import { createChatRateLimiter, sleep } from "./telegram/rate-limit.ts";
 import { installTransport } from "./telegram/transport.ts";
 import { loadTopics, routeSignal, type TopicsConfig } from "./topics/index.ts";
@@ -41,6 +43,8 @@ export interface Service {
   topicRegistry: TopicRegistry;
   workers?: Workers;
   dispatcher?: Dispatcher;
+  /** Present once runbook search has started (workers only). */
+  runbooks(): RunbookService | undefined;
   server?: ServerType;
   /** The port the HTTP server listens on (useful with PORT=0 in tests). */
   port?: number;
@@ -86,8 +90,31 @@ export async function startService(config: Config, options: ServiceOptions): Pro
 
   let workers: Workers | undefined;
   let dispatcher: Dispatcher | undefined;
+  let runbooks: RunbookService | undefined;
   if (options.workers) {
-    const processGroup = createGroupProcessor({ sql, chatId, route: (signal) => routeSignal(topics, signal), logger });
+    // Runbook search gets a few seconds to start before the workers do, so cards carry suggestions
+    // from the first one; past that it goes on in the background: Qdrant or Ollama being slow or
+    // down must not hold up alert cards (they go out saying suggestions follow, and get them later).
+    const searchStarted = untilDone(
+      "start runbook search",
+      async () => {
+        const service = await createRunbooks(config, { sql, logger });
+        await service.start();
+        runbooks = service;
+        await workers?.sweep();
+      },
+      logger,
+      stopping.signal,
+    );
+    background.push(searchStarted);
+    await Promise.race([searchStarted, sleep(10_000)]);
+    const processGroup = createGroupProcessor({
+      sql,
+      chatId,
+      route: (signal) => routeSignal(topics, signal),
+      logger,
+      sections: runbookSections({ runbooks: () => runbooks, logger }),
+    });
     workers = createWorkers({
       connection: redis,
       prefix: config.queuePrefix,
@@ -96,6 +123,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       queues,
       processGroup,
       logger,
+      canSuggest: () => runbooks !== undefined,
     });
     dispatcher = createDispatcher({
       sql,
@@ -200,6 +228,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     topicRegistry,
     ...(workers ? { workers } : {}),
     ...(dispatcher ? { dispatcher } : {}),
+    runbooks: () => runbooks,
     ...(server ? { server } : {}),
     ...(port !== undefined ? { port } : {}),
     async stop() {
@@ -210,6 +239,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
       await dispatcher?.stop();
       await workers?.close();
+      await runbooks?.stop();
       await Promise.allSettled(background);
       await queues.close();
       await redis.quit().catch(() => redis.disconnect());

@@ -8,6 +8,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  real,
   text,
   timestamp,
   uniqueIndex,
@@ -210,3 +211,85 @@ export const telegramUpdates = pgTable("telegram_updates", {
   updateId: bigint("update_id", { mode: "number" }).primaryKey(),
   createdAt: createdAt(),
 });
+
+/**
+ * The runbooks the service knows, and the state that is not in their files: the level each has
+ * reached on the trust ladder. A runbook removed from disk keeps its row (decisions refer to it).
+ */
+export const runbooks = pgTable("runbooks", {
+  id: text("id").primaryKey(),
+  file: text("file").notNull(),
+  title: text("title").notNull(),
+  kind: text("kind").$type<"runbook" | "page">().notNull(),
+  risk: text("risk").$type<"low" | "medium" | "high">().notNull(),
+  contentHash: text("content_hash").notNull(),
+  level: text("level").$type<"manual" | "prompted" | "standard">().notNull(),
+  levelChangedAt: timestamp("level_changed_at", { withTimezone: true }).notNull().defaultNow(),
+  removedAt: timestamp("removed_at", { withTimezone: true }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/**
+ * What has been embedded, by which embedder, from which content: the search index can be rebuilt
+ * (the embedded one at every start) or brought in line (Qdrant) without embedding anything twice.
+ */
+export const searchDocs = pgTable(
+  "search_docs",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind").$type<"runbook" | "decision">().notNull(),
+    embedder: text("embedder").notNull(),
+    hash: text("hash").notNull(),
+    dense: real("dense").array().notNull(),
+    sparse: jsonb("sparse").$type<{ indices: number[]; values: number[] }>().notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("search_docs_kind_idx").on(t.kind, t.embedder)],
+);
+
+/**
+ * Every decision a person (or the ladder) made about a proposed runbook for an alert: who, what,
+ * when, at which level, and how it turned out. Append-only; statistics are derived from these rows.
+ */
+export const decisions = pgTable(
+  "decisions",
+  {
+    id: id(),
+    chatId: bigint("chat_id", { mode: "number" }),
+    groupId: bigint("group_id", { mode: "number" }).references(() => alertGroups.id),
+    episode: integer("episode"),
+    alertname: text("alertname").notNull(),
+    labels: jsonb("labels").$type<Record<string, string>>().notNull(),
+    summary: text("summary"),
+    runbookId: text("runbook_id").references(() => runbooks.id),
+    level: text("level").$type<"manual" | "prompted" | "standard">(),
+    /** approved, ignored, modified, silenced, unsilenced, auto (standard ran it), demoted … */
+    action: text("action").notNull(),
+    actorId: bigint("actor_id", { mode: "number" }),
+    actorName: text("actor_name"),
+    params: jsonb("params").$type<Record<string, string>>(),
+    /** Filled in when the execution it led to ends: succeeded or failed. */
+    outcome: text("outcome").$type<"succeeded" | "failed">(),
+    outcomeAt: timestamp("outcome_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("decisions_runbook_idx").on(t.runbookId, t.createdAt), index("decisions_alertname_idx").on(t.alertname, t.createdAt)],
+);
+
+/** The runbooks matched for one card (group episode), so a re-render does not search again. */
+export const cardMatches = pgTable(
+  "card_matches",
+  {
+    groupId: bigint("group_id", { mode: "number" })
+      .notNull()
+      .references(() => alertGroups.id),
+    episode: integer("episode").notNull(),
+    /** The library (all runbook hashes) the matches were computed against. */
+    libraryVersion: text("library_version").notNull(),
+    matches: jsonb("matches").$type<unknown[]>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.episode] })],
+);

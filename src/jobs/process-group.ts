@@ -1,3 +1,4 @@
+import type { TransactionSql } from "postgres";
 import type { Sql } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import { leadAlert, mostSevere, renderAlertCard, type CardAlert, type CardSection } from "../telegram/render/alert-card.ts";
@@ -17,7 +18,8 @@ export interface GroupProcessorDeps {
   route: (signal: RouteInput) => { key: string; rule: string };
   logger: Logger;
   /** Extra card sections (runbook suggestions, …) for an episode; none by default. */
-  sections?: (input: { groupId: number; episode: number; alerts: readonly CardAlert[] }) => Promise<CardSection[]>;
+  /** Runs inside the group's transaction, and must write through `tx` (it holds the group's lock). */
+  sections?: (input: { tx: TransactionSql; groupId: number; episode: number; alerts: readonly CardAlert[] }) => Promise<CardSection[]>;
 }
 
 interface GroupRow {
@@ -53,10 +55,11 @@ interface AlertRow {
  */
 export function createGroupProcessor(deps: GroupProcessorDeps) {
   const { sql, chatId, logger } = deps;
-  return async function processGroup(groupId: number): Promise<{ cards: number; skipped: boolean }> {
+  /** `refresh`: render the current episode again even if nothing was stored since (its suggestions changed). */
+  return async function processGroup(groupId: number, options: { refresh?: boolean } = {}): Promise<{ cards: number; skipped: boolean }> {
     return sql.begin(async (tx) => {
       const [g] = await tx<GroupRow[]>`select * from alert_groups where id = ${groupId} for update`;
-      if (!g || g.processed_version >= g.version) return { cards: 0, skipped: true };
+      if (!g || (g.processed_version >= g.version && !options.refresh)) return { cards: 0, skipped: true };
       const touched = await tx<{ episode: number }[]>`
         select distinct episode from alerts where group_id = ${groupId} and changed_version > ${g.processed_version}`;
       // Group-level fields (common annotations, truncation) show on the current episode's card too.
@@ -80,7 +83,7 @@ export function createGroupProcessor(deps: GroupProcessorDeps) {
         }));
         const lead = leadAlert(alerts)!;
         const route = deps.route({ source: g.source, kind: "alert", severity: mostSevere(alerts), labels: lead.labels });
-        const sections = deps.sections ? await deps.sections({ groupId, episode, alerts }) : [];
+        const sections = deps.sections ? await deps.sections({ tx, groupId, episode, alerts }) : [];
         const rendered = renderAlertCard(
           {
             groupLabels: g.group_labels,

@@ -4,6 +4,8 @@ export const SIGNALS_QUEUE = "signals";
 
 export interface ProcessGroupJob {
   groupId: number;
+  /** Render the current card again although nothing new was stored (e.g. its runbook suggestions can now be shown). */
+  refresh?: boolean;
 }
 
 export interface Queues {
@@ -44,5 +46,13 @@ export async function enqueueGroups(queues: Queues, groups: readonly { id: numbe
   if (groups.length === 0) return;
   await queues.signals.addBulk(
     groups.map((g) => ({ name: "process-group", data: { groupId: g.id }, opts: { jobId: processGroupJobId(g.id, g.version) } })),
+  );
+}
+
+/** Re-renders the current card of each group; one job per group and reason, however often asked. */
+export async function enqueueRefresh(queues: Queues, groupIds: readonly number[], reason: string): Promise<void> {
+  if (groupIds.length === 0) return;
+  await queues.signals.addBulk(
+    groupIds.map((id) => ({ name: "process-group", data: { groupId: id, refresh: true }, opts: { jobId: `g-${id}-refresh-${reason}` } })),
   );
 }

@@ -2,7 +2,7 @@ import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bu
 import type { Sql } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import type { GroupProcessor } from "./process-group.ts";
-import { SIGNALS_QUEUE, enqueueGroups, type ProcessGroupJob, type Queues } from "./queues.ts";
+import { SIGNALS_QUEUE, enqueueGroups, enqueueRefresh, type ProcessGroupJob, type Queues } from "./queues.ts";
 
 export interface WorkersDeps {
   connection: ConnectionOptions;
@@ -14,6 +14,11 @@ export interface WorkersDeps {
   logger: Logger;
   /** How often stored-but-unprocessed groups are looked for (what a lost enqueue leaves behind). */
   sweepEveryMs?: number;
+  /**
+   * Whether runbook search is up: then open cards that went out without suggestions (search was
+   * starting or down) are rendered again, so every firing card ends up with honest suggestions.
+   */
+  canSuggest?: () => boolean;
 }
 
 export interface Workers {
@@ -37,6 +42,15 @@ export function createWorkers(deps: WorkersDeps): Workers {
       select id, version from alert_groups where processed_version < version order by id limit 5000`;
     await enqueueGroups(deps.queues, behind);
     if (behind.length > 0) logger.info({ groups: behind.length }, "sweep re-enqueued groups behind their stored version");
+    if (deps.canSuggest?.()) {
+      const missing = await deps.sql<{ group_id: number; episode: number }[]>`
+        select c.group_id, c.episode from cards c join alert_groups g on g.id = c.group_id and g.episode = c.episode
+        where c.kind = 'alert' and c.status = 'open'
+          and not exists (select 1 from card_matches m where m.group_id = c.group_id and m.episode = c.episode)
+        order by c.group_id limit 500`;
+      // The reason carries the sweep's minute: a card whose search failed is tried again next time.
+      await enqueueRefresh(deps.queues, missing.map((m) => m.group_id), `suggest-${Math.floor(Date.now() / 60_000)}`);
+    }
     // Telegram gives up redelivering an update within a day; the ids only need to outlive that.
     await deps.sql`delete from telegram_updates where created_at < now() - interval '7 days'`;
     return behind.length;
@@ -46,7 +60,7 @@ export function createWorkers(deps: WorkersDeps): Workers {
     const log = logger.child({ job: job.id, name: job.name });
     switch (job.name) {
       case "process-group": {
-        const result = await deps.processGroup(job.data.groupId);
+        const result = await deps.processGroup(job.data.groupId, { refresh: job.data.refresh === true });
         log.debug({ ...result, groupId: job.data.groupId }, "processed group");
         return result;
       }

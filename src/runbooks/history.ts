@@ -1,0 +1,145 @@
+import { createHash } from "node:crypto";
+import type { Sql } from "../db/client.ts";
+import { alertQuery, decisionDocument, DOCUMENT_FORMAT, type AlertLike } from "./documents.ts";
+import type { Embedder } from "./search/embedder.ts";
+import { SPARSE_ENCODER_NAME, encodeDocument, encodeQuery } from "./search/sparse.ts";
+import type { VectorIndex } from "./search/vector-index.ts";
+
+export const decisionDocId = (id: number) => `decision:${id}`;
+
+/** What people did with earlier proposals: the words a card uses for it. */
+const actionWords: Record<string, string> = {
+  approved: "was approved",
+  auto: "ran on its own",
+  modified: "was approved with changes",
+  ignored: "was ignored",
+  silenced: "was silenced instead",
+};
+
+export interface DecisionRecord {
+  id: number;
+  alertname: string;
+  labels: Record<string, string>;
+  summary: string | null;
+  runbookId: string | null;
+  runbookTitle: string | null;
+  action: string;
+  outcome: string | null;
+  createdAt: Date;
+}
+
+export interface LastTime {
+  decisionId: number;
+  runbookId: string | null;
+  runbookTitle: string | null;
+  action: string;
+  outcome: string | null;
+  at: Date;
+  similarity: number;
+  /** "restart radarr was approved (Nov 18)" without the markup. */
+  text: string;
+}
+
+export interface TrackRecord {
+  approved: number;
+  succeeded: number;
+  failed: number;
+  lastUsed: Date | null;
+}
+
+/**
+ * Decisions are searchable like runbooks: each is embedded with the alert it was about, so a card
+ * can say what was done the last time something like it fired.
+ */
+export async function indexDecision(deps: { sql: Sql; embedder: Embedder; index: VectorIndex }, decisionId: number): Promise<void> {
+  const [d] = await deps.sql<DecisionRow[]>`
+    select d.id, d.alertname, d.labels, d.summary, d.runbook_id, r.title as runbook_title, d.action, d.outcome, d.created_at
+    from decisions d left join runbooks r on r.id = d.runbook_id where d.id = ${decisionId}`;
+  if (!d) return;
+  const text = decisionDocument({ alertname: d.alertname, labels: d.labels, summary: d.summary, runbookTitle: d.runbook_title, action: d.action });
+  const hash = createHash("sha256").update(`${text}\n${d.outcome ?? ""}\n${deps.embedder.name}\n${SPARSE_ENCODER_NAME}\n${DOCUMENT_FORMAT}`).digest("hex").slice(0, 32);
+  const dense = await deps.embedder.embedQuery(text);
+  const sparse = encodeDocument(text);
+  const payload = {
+    kind: "decision",
+    hash,
+    decision_id: d.id,
+    alertname: d.alertname,
+    runbook_id: d.runbook_id ?? "",
+    action: d.action,
+    outcome: d.outcome ?? "",
+    at: d.created_at.toISOString(),
+  };
+  const id = decisionDocId(d.id);
+  await deps.sql`
+    insert into search_docs (id, kind, embedder, hash, dense, sparse, payload)
+    values (${id}, 'decision', ${deps.embedder.name}, ${hash}, ${dense}, ${deps.sql.json(sparse as never)}, ${deps.sql.json(payload as never)})
+    on conflict (id) do update set embedder = excluded.embedder, hash = excluded.hash, dense = excluded.dense,
+      sparse = excluded.sparse, payload = excluded.payload, updated_at = now()`;
+  await deps.index.upsert([{ id, dense, sparse, payload }]);
+}
+
+/**
+ * The most recent decision about an alert like this one: the same alert name, or a description
+ * similar enough (`minSimilarity`). Only decisions that did something count (approved, ran, …).
+ */
+export async function lastTime(
+  deps: { embedder: Embedder; index: VectorIndex },
+  alert: AlertLike,
+  options: { minSimilarity: number },
+): Promise<LastTime | undefined> {
+  const query = alertQuery(alert);
+  const hits = await deps.index.query({
+    dense: await deps.embedder.embedQuery(query),
+    sparse: encodeQuery(query),
+    limit: 20,
+    filter: { kind: "decision", action: Object.keys(actionWords) },
+  });
+  const close = hits.filter((h) => h.payload.alertname === alert.alertname || h.similarity >= options.minSimilarity);
+  close.sort((a, b) => String(b.payload.at).localeCompare(String(a.payload.at)));
+  const best = close[0];
+  if (!best) return undefined;
+  return {
+    decisionId: Number(best.payload.decision_id),
+    runbookId: (best.payload.runbook_id as string) || null,
+    runbookTitle: null,
+    action: String(best.payload.action),
+    outcome: (best.payload.outcome as string) || null,
+    at: new Date(String(best.payload.at)),
+    similarity: best.similarity,
+    text: "",
+  };
+}
+
+export function describeLastTime(last: LastTime, runbookTitle: string | null, formatDate: (d: Date) => string): string {
+  const what = runbookTitle ?? last.runbookId ?? "the proposed runbook";
+  const outcome = last.outcome === "failed" ? ", and failed" : last.outcome === "succeeded" ? " and worked" : "";
+  return `${what} ${actionWords[last.action] ?? last.action}${outcome} (${formatDate(last.at)})`;
+}
+
+/** Approved / succeeded / failed / last used per runbook, straight from the decisions rows. */
+export async function trackRecords(sql: Sql, runbookIds: string[]): Promise<Map<string, TrackRecord>> {
+  const out = new Map<string, TrackRecord>();
+  if (runbookIds.length === 0) return out;
+  const rows = await sql<{ runbook_id: string; approved: number; succeeded: number; failed: number; last_used: Date | null }[]>`
+    select runbook_id,
+           count(*) filter (where action in ('approved', 'modified', 'auto'))::int as approved,
+           count(*) filter (where outcome = 'succeeded')::int as succeeded,
+           count(*) filter (where outcome = 'failed')::int as failed,
+           max(created_at) filter (where action in ('approved', 'modified', 'auto')) as last_used
+    from decisions where runbook_id in ${sql(runbookIds)} group by runbook_id`;
+  for (const r of rows) out.set(r.runbook_id, { approved: r.approved, succeeded: r.succeeded, failed: r.failed, lastUsed: r.last_used });
+  return out;
+}
+
+interface DecisionRow {
+  id: number;
+  alertname: string;
+  labels: Record<string, string>;
+  summary: string | null;
+  runbook_id: string | null;
+  runbook_title: string | null;
+  action: string;
+  outcome: string | null;
+  created_at: Date;
+}

@@ -1,0 +1,159 @@
+import { watch, type FSWatcher } from "node:fs";
+import type { Sql } from "../db/client.ts";
+import type { Logger } from "../logger.ts";
+import type { AlertLike } from "./documents.ts";
+import { describeLastTime, indexDecision, lastTime, trackRecords, type LastTime, type TrackRecord } from "./history.ts";
+import { loadRunbooks } from "./load.ts";
+import { matchRunbooks, type RunbookMatch } from "./match.ts";
+import type { Embedder } from "./search/embedder.ts";
+import type { VectorIndex } from "./search/vector-index.ts";
+import { libraryVersion, loadDocs, syncRunbooks, toIndexed, type SyncReport } from "./sync.ts";
+import type { RunbookLibrary, TrustLevel } from "./types.ts";
+
+export interface RunbookServiceDeps {
+  sql: Sql;
+  dir: string;
+  embedder: Embedder;
+  index: VectorIndex;
+  logger: Logger;
+  /** Cosine similarity below which a candidate is noise (the card says "no runbook"). */
+  minSimilarity: number;
+}
+
+/** One suggestion as a card shows it: the match, the runbook's level and its record so far. */
+export interface Suggestion extends RunbookMatch {
+  level: TrustLevel | "page";
+  record: TrackRecord | undefined;
+}
+
+export interface Suggestions {
+  suggestions: Suggestion[];
+  lastTime: (LastTime & { text: string }) | undefined;
+}
+
+export interface RunbookService {
+  library(): RunbookLibrary;
+  version(): string;
+  /** Reads the runbooks directory again and brings the database and the index in line. */
+  sync(): Promise<SyncReport>;
+  match(alert: AlertLike, options?: { limit?: number; includeName?: boolean }): Promise<RunbookMatch[]>;
+  /** Matches plus levels, track records and what was done last time: what a card shows. */
+  suggest(alert: AlertLike): Promise<Suggestions>;
+  /** The search part of `suggest`, which a card keeps (it does not change while the library does not). */
+  search(alert: AlertLike): Promise<{ matches: RunbookMatch[]; lastTime: LastTime | undefined }>;
+  /** The part of `suggest` that changes as decisions are made: levels and track records, now. */
+  decorate(found: { matches: RunbookMatch[]; lastTime: LastTime | undefined }): Promise<Suggestions>;
+  indexDecision(decisionId: number): Promise<void>;
+  /** Loads, syncs, fills the in-process index from Postgres, and watches the directory. */
+  start(options?: { watch?: boolean }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The runbook library and its search. Every process that matches alerts has one; the embeddings
+ * are shared through Postgres, so a process fills an embedded index without embedding anything.
+ */
+export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
+  const { sql, logger } = deps;
+  let library: RunbookLibrary = { runbooks: [], problems: [], byId: () => undefined };
+  let version = libraryVersion(library);
+  let watcher: FSWatcher | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let syncing: Promise<SyncReport> | undefined;
+  let again = false;
+
+  async function sync(): Promise<SyncReport> {
+    // A burst of file events becomes one sync, plus one more if files changed while it ran.
+    if (syncing) {
+      again = true;
+      return syncing;
+    }
+    syncing = (async () => {
+      try {
+        const loaded = await loadRunbooks(deps.dir);
+        for (const p of loaded.problems) logger.warn({ file: p.file, line: p.line, path: p.path }, `runbook problem: ${p.message}`);
+        const report = await syncRunbooks(deps, loaded);
+        library = loaded;
+        version = libraryVersion(loaded);
+        return report;
+      } finally {
+        syncing = undefined;
+      }
+    })();
+    const report = await syncing;
+    if (again) {
+      again = false;
+      return sync();
+    }
+    return report;
+  }
+
+  /** The decisions' embeddings live in Postgres; an in-process index starts empty. */
+  async function loadDecisions(): Promise<void> {
+    const inIndex = new Set((await deps.index.list({ kind: "decision" })).map((e) => e.id));
+    const rows = await sql<{ id: string }[]>`select id from search_docs where kind = 'decision' and embedder = ${deps.embedder.name}`;
+    const missing = rows.map((r) => r.id).filter((id) => !inIndex.has(id));
+    for (let i = 0; i < missing.length; i += 256) await deps.index.upsert((await loadDocs(sql, missing.slice(i, i + 256))).map(toIndexed));
+  }
+
+  const service: RunbookService = {
+    library: () => library,
+    version: () => version,
+    sync,
+    match(alert, options = {}) {
+      return matchRunbooks({ library, index: deps.index, embedder: deps.embedder }, alert, { minSimilarity: deps.minSimilarity, ...options });
+    },
+    async search(alert) {
+      const matches = await service.match(alert);
+      const last = await lastTime(deps, alert, { minSimilarity: Math.max(0.8, deps.minSimilarity) });
+      return { matches, lastTime: last };
+    },
+    async suggest(alert) {
+      return service.decorate(await service.search(alert));
+    },
+    async decorate({ matches, lastTime: last }) {
+      const ids = matches.map((m) => m.runbookId);
+      const levels = new Map<string, TrustLevel>();
+      if (ids.length > 0) {
+        for (const r of await sql<{ id: string; level: TrustLevel }[]>`select id, level from runbooks where id in ${sql(ids)}`) levels.set(r.id, r.level);
+      }
+      const records = await trackRecords(sql, ids);
+      const suggestions = matches.map((m) => ({
+        ...m,
+        level: m.kind === "page" ? ("page" as const) : (levels.get(m.runbookId) ?? library.byId(m.runbookId)?.startingLevel ?? "manual"),
+        record: records.get(m.runbookId),
+      }));
+      const title = last?.runbookId ? (library.byId(last.runbookId)?.title ?? null) : null;
+      return { suggestions, lastTime: last ? { ...last, runbookTitle: title, text: describeLastTime(last, title, shortDate) } : undefined };
+    },
+    indexDecision: (decisionId) => indexDecision(deps, decisionId),
+    async start(options = {}) {
+      await sync();
+      await loadDecisions();
+      if (options.watch ?? true) {
+        try {
+          watcher = watch(deps.dir, { recursive: true }, () => {
+            clearTimeout(timer);
+            timer = setTimeout(() => {
+              sync().catch((error) => logger.error({ err: error }, "runbook sync failed"));
+            }, 300);
+          });
+          watcher.on("error", (error) => logger.warn({ err: error }, "stopped watching the runbooks directory"));
+        } catch (error) {
+          logger.warn({ err: error, dir: deps.dir }, "cannot watch the runbooks directory; run `topicops runbooks sync` after changes");
+        }
+      }
+    },
+    async stop() {
+      clearTimeout(timer);
+      watcher?.close();
+      await syncing?.catch(() => {});
+      await deps.index.close?.();
+    },
+  };
+  return service;
+}
+
+export function shortDate(date: Date): string {
+  return `${date.toLocaleString("en-US", { month: "short", timeZone: "UTC" })} ${date.getUTCDate()}`;
+}
