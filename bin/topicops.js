@@ -12,5 +12,5 @@ if (existsSync(".env")) {
 }
 
 register();
-const { runCli } = await import("../src/cli.ts");
+const { runCli } = await import("../src/cli/index.ts");
 process.exitCode = await runCli(process.argv.slice(2));

@@ -104,6 +104,23 @@ function docHash(rb: Runbook, embedder: Embedder): string {
   return createHash("sha256").update(`${rb.contentHash}\n${embedder.name}\n${SPARSE_ENCODER_NAME}\n${DOCUMENT_FORMAT}`).digest("hex").slice(0, 32);
 }
 
+/**
+ * An index over a library without Postgres: what `topicops runbooks match` uses to answer from the
+ * files alone. Same documents and vectors as the service's.
+ */
+export async function indexLibrary(embedder: Embedder, index: VectorIndex, library: RunbookLibrary): Promise<void> {
+  await index.ensure(embedder.dims);
+  const runbooks = [...library.runbooks];
+  for (let i = 0; i < runbooks.length; i += 32) {
+    const batch = runbooks.slice(i, i + 32);
+    const texts = batch.map(runbookDocument);
+    const vectors = await embedder.embedDocuments(texts);
+    await index.upsert(
+      batch.map((rb, j) => ({ id: runbookDocId(rb.id), dense: vectors[j]!, sparse: encodeDocument(texts[j]!), payload: runbookPayload(rb, docHash(rb, embedder)) })),
+    );
+  }
+}
+
 function runbookPayload(rb: Runbook, hash: string): Record<string, unknown> {
   return { kind: "runbook", hash, runbook_id: rb.id, title: rb.title, risk: rb.risk, page: rb.kind === "page" };
 }

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, posix, relative, resolve } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
-import { runCli } from "../../src/cli.ts";
+import { runCli } from "../../src/cli/index.ts";
 import { configVariables, loadConfig } from "../../src/config.ts";
 import { migrationsFolder } from "../../src/db/migrate.ts";
 import { createLogger } from "../../src/logger.ts";

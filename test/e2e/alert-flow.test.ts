@@ -1,3 +1,4 @@
+import { Api } from "grammy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixture } from "../helpers/shared.ts";
 import { settled, startTestService, waitFor, type TestService } from "../helpers/service.ts";
@@ -32,6 +33,9 @@ describe("an Alertmanager group, end to end through the fake Telegram", () => {
     const card = await waitFor(() => cardsIn("📦 Apps")[0], () => t.fake.calls.map((c) => c.method));
     expect(card.text).toContain("🔥 FIRING · KubePodCrashLooping ×2 · warning");
     expect(card.entities.some((e) => e.type === "bold")).toBe(true);
+    // The runbooks most like it, with level, score and why.
+    expect(card.text).toContain("📚 Runbooks");
+    expect(card.text).toContain("Delete a crash-looping pod so its controller recreates it · manual · 100% · written for KubePodCrashLooping");
 
     // Alertmanager retries, and an HA twin sends the same notification: nothing visible changes.
     const callsBefore = t.fake.calls.length;
@@ -48,6 +52,8 @@ describe("an Alertmanager group, end to end through the fake Telegram", () => {
       return m && m.text.startsWith("✅ RESOLVED") ? m : undefined;
     });
     expect(resolved.text).toContain("✅ RESOLVED · KubePodCrashLooping ×2 · lasted 32m");
+    // Nothing left to do once it resolved: the suggestions go.
+    expect(resolved.text).not.toContain("📚");
     expect(resolved.edits).toBe(1);
     expect(cardsIn("📦 Apps")).toHaveLength(1);
 
@@ -68,6 +74,26 @@ describe("an Alertmanager group, end to end through the fake Telegram", () => {
     expect(cardsIn("🏗️ Infrastructure").map((m) => m.text.split("\n")[0])).toEqual([
       "✅ RESOLVED · NodeMemoryHighUtilization · lasted 42m",
     ]);
+  });
+
+  it("a card with no fitting runbook says so, and one posted before search was up gets its suggestions later", async () => {
+    await t.hook("/hooks/alertmanager", fixture("alertmanager/verbatim-zulip-firing-2-alerts.json"));
+    await settled(t);
+    const card = cardsIn("🔥 Critical").find((m) => m.text.includes("High CPU Temperature"))!;
+    expect(card.text).toContain("📚 No runbook fits this alert.");
+
+    // As if the card had gone out while search was starting: no stored matches, a placeholder shown.
+    const crash = cardsIn("📦 Apps").at(-1)!;
+    await t.db.sql`delete from card_matches`;
+    const [row] = await t.db.sql<{ text: string }[]>`
+      update cards set text = split_part(text, '📚', 1) || '📚 Runbook search is starting; suggestions follow.', content_hash = 'starting'
+      where message_id = ${crash.messageId} returning text`;
+    await new Api(t.fake.token, { apiRoot: t.fake.apiRoot }).editMessageText(t.fake.chatId, crash.messageId, row!.text, { parse_mode: "HTML" });
+    expect(t.fake.message(crash.messageId)!.text).not.toContain("📚 Runbooks");
+    await t.service.workers!.sweep();
+    await waitFor(async () => (await t.db.sql`select 1 from card_matches`).length >= 1);
+    await settled(t);
+    expect(t.fake.message(crash.messageId)!.text).toContain("📚 Runbooks");
   });
 
   it("/status lists what is firing", async () => {

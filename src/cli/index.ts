@@ -1,9 +1,10 @@
 import { parseArgs } from "node:util";
-import { loadConfig, type Requirement } from "./config.ts";
-import { ensureDatabase } from "./db/migrate.ts";
-import { isAppError } from "./errors.ts";
-import { createLogger } from "./logger.ts";
-import { startService, type ServiceOptions } from "./main.ts";
+import { loadConfig, type Requirement } from "../config.ts";
+import { ensureDatabase } from "../db/migrate.ts";
+import { isAppError } from "../errors.ts";
+import { createLogger } from "../logger.ts";
+import { startService, type ServiceOptions } from "../main.ts";
+import { runbooksCommand, runbooksUsage } from "./runbooks.ts";
 
 const usage = `Usage: topicops <command>
 
@@ -13,6 +14,7 @@ Commands:
   worker    only the workers and the outbox dispatcher (run as many replicas as you like);
             serves just /healthz, /readyz and /metrics
   migrate   create the database if needed and apply migrations
+  runbooks  list, show, validate, sync, import and match runbooks (topicops runbooks help)
   help      this text
 
 Configuration comes from environment variables; see README.md.`;
@@ -22,11 +24,14 @@ interface Command {
   service?: Omit<ServiceOptions, "logger">;
 }
 
+const out = { log: (line: string) => console.log(line), error: (line: string) => console.error(line) };
+
 const commands: Record<string, Command> = {
   serve: { requirements: ["telegram", "hooks"], service: { web: true, workers: true, telegramUpdates: true } },
   web: { requirements: ["telegram", "hooks"], service: { web: true, workers: false, telegramUpdates: true } },
   worker: { requirements: ["telegram"], service: { web: false, workers: true, telegramUpdates: false } },
   migrate: { requirements: [] },
+  runbooks: { requirements: [] },
 };
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -44,6 +49,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
   try {
     const config = loadConfig(env, command.requirements);
     const logger = createLogger({ level: config.logLevel, secrets: [config.telegramBotToken, config.hookToken, config.telegramWebhookSecret] });
+    if (name === "runbooks") {
+      if (positionals[1] === undefined || positionals[1] === "help") {
+        console.log(runbooksUsage);
+        return positionals[1] === "help" ? 0 : 2;
+      }
+      return await runbooksCommand(argv.slice(1), config, logger, out);
+    }
     if (!command.service) {
       await ensureDatabase(config.databaseUrl, logger);
       return 0;

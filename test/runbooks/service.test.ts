@@ -1,0 +1,184 @@
+import { cp, mkdtemp, rm, writeFile, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/logger.ts";
+import { importRunbooks } from "../../src/runbooks/import.ts";
+import { createEmbeddedIndex } from "../../src/runbooks/search/embedded-index.ts";
+import { createLexicalEmbedder, type Embedder } from "../../src/runbooks/search/embedder.ts";
+import { createRunbookService, type RunbookService } from "../../src/runbooks/service.ts";
+import { parseAlertmanager } from "../../src/sources/alertmanager.ts";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
+import { fixtureJson, sharedDir } from "../helpers/shared.ts";
+
+const logger = createLogger({ level: "silent" });
+let db: TestDatabase;
+let dir: string;
+
+/** The lexical embedder, counting what it is asked to embed. */
+function countingEmbedder(): Embedder & { documents: number } {
+  const inner = createLexicalEmbedder();
+  const counter = {
+    name: inner.name,
+    dims: inner.dims,
+    documents: 0,
+    async embedDocuments(texts: string[]) {
+      counter.documents += texts.length;
+      return inner.embedDocuments(texts);
+    },
+    embedQuery: (text: string) => inner.embedQuery(text),
+  };
+  return counter;
+}
+
+function service(embedder: Embedder): RunbookService {
+  return createRunbookService({ sql: db.sql, dir, embedder, index: createEmbeddedIndex(), logger, minSimilarity: 0.2 });
+}
+
+const alert = (file: string, i = 0) => {
+  const a = parseAlertmanager(fixtureJson(`alertmanager/${file}`)).alerts[i]!;
+  return { alertname: a.alertname, labels: a.labels, annotations: a.annotations };
+};
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  dir = await mkdtemp(path.join(tmpdir(), "topicops-runbooks-"));
+  await cp(new URL("../../runbooks", import.meta.url).pathname, dir, { recursive: true });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+  await db.drop();
+});
+
+describe("syncing the library to Postgres and the index", () => {
+  it("embeds each runbook once, and again only when it changes; removal leaves the index but keeps the row", async () => {
+    const embedder = countingEmbedder();
+    const first = service(embedder);
+    const report = await first.sync();
+    expect(report).toMatchObject({ runbooks: 18, embedded: 18, indexed: 18, removed: 0, problems: 0, rebuilt: true });
+    expect(await db.sql`select id from search_docs where kind = 'runbook'`).toHaveLength(18);
+
+    expect(await first.sync()).toMatchObject({ embedded: 0, indexed: 0, removed: 0, rebuilt: false });
+
+    const file = path.join(dir, "restart-radarr.md");
+    const original = await readFile(file, "utf8");
+    await writeFile(file, original.replace("# Restart Radarr", "# Restart Radarr (edited)"));
+    expect(await first.sync()).toMatchObject({ embedded: 1, indexed: 1 });
+
+    await db.sql`update runbooks set level = 'prompted' where id = 'restart-radarr'`;
+    await rm(file);
+    expect(await first.sync()).toMatchObject({ runbooks: 17, removed: 1 });
+    const [gone] = await db.sql<{ removed_at: Date | null; level: string }[]>`select removed_at, level from runbooks where id = 'restart-radarr'`;
+    expect(gone!.removed_at).not.toBeNull();
+    expect((await first.match(alert("assembled-firing-kube-pod-crashlooping.json"))).map((m) => m.runbookId)).not.toContain("restart-radarr");
+
+    await writeFile(file, original);
+    await first.sync();
+    const [back] = await db.sql<{ removed_at: Date | null; level: string }[]>`select removed_at, level from runbooks where id = 'restart-radarr'`;
+    // A runbook that comes back keeps the level it had earned.
+    expect(back).toEqual({ removed_at: null, level: "prompted" });
+    expect(embedder.documents).toBe(18 + 1 + 1);
+  });
+
+  it("a new process fills its in-process index from Postgres without embedding anything", async () => {
+    const embedder = countingEmbedder();
+    const second = service(embedder);
+    await second.start({ watch: false });
+    expect(embedder.documents).toBe(0);
+    const matches = await second.match(alert("assembled-firing-kube-pod-crashlooping.json"), { includeName: false });
+    expect(matches[0]?.runbookId).toBe("restart-crashlooping-pod");
+    await second.stop();
+  });
+
+  it("re-syncs by itself when a file changes", async () => {
+    const s = service(createLexicalEmbedder());
+    await s.start({ watch: true });
+    await writeFile(
+      path.join(dir, "zz-watch-test.md"),
+      "# Restart the flux capacitor\n\nWhen the FluxCapacitorOverheating alert fires, restart the flux capacitor.\n",
+    );
+    const deadline = Date.now() + 10_000;
+    while (!s.library().byId("zz-watch-test") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(s.library().byId("zz-watch-test")?.kind).toBe("page");
+    const matches = await s.match({ alertname: "FluxCapacitorOverheating", labels: {}, annotations: {} });
+    expect(matches[0]).toMatchObject({ runbookId: "zz-watch-test", via: "similar" });
+    await rm(path.join(dir, "zz-watch-test.md"));
+    await s.stop();
+  });
+});
+
+describe("matching alerts to runbooks", () => {
+  let s: RunbookService;
+  beforeAll(async () => {
+    s = service(createLexicalEmbedder());
+    await s.start({ watch: false });
+  });
+  afterAll(() => s.stop());
+
+  it("match rules come first, with the reason", async () => {
+    const matches = await s.match(alert("assembled-firing-kube-pod-crashlooping.json"));
+    expect(matches.slice(0, 2).map((m) => [m.runbookId, m.via, m.score])).toEqual([
+      ["raise-memory-limit", "rule", 1],
+      ["restart-crashlooping-pod", "rule", 1],
+    ]);
+    expect(matches[0]!.reason).toBe("written for KubePodCrashLooping");
+    expect(matches).toHaveLength(3);
+  });
+
+  it("label matchers take part: a runbook for the Docker host does not match a node-exporter pod's filesystem", async () => {
+    const ids = (await s.match(alert("assembled-firing-critical-node-filesystem.json"))).filter((m) => m.via === "rule").map((m) => m.runbookId);
+    expect(ids).toEqual(["free-disk-space-k8s-node"]);
+  });
+
+  it("says nothing rather than suggest noise", async () => {
+    expect(await s.match(alert("verbatim-zulip-firing-2-alerts.json"))).toEqual([]);
+  });
+
+  it("finds the right runbook by what the alert says when the name is left out", async () => {
+    const top = async (file: string, i = 0) => (await s.match(alert(file, i), { includeName: false }))[0]?.runbookId;
+    expect(await top("assembled-firing-kube-pod-crashlooping.json")).toBe("restart-crashlooping-pod");
+    expect(await top("assembled-firing-pv-filling-up-am034-format.json")).toBe("expand-pvc");
+  });
+});
+
+describe("read-only pages from the public corpus", () => {
+  it("imports all 50, and an alert named like a page gets it suggested", async () => {
+    const result = await importRunbooks(path.join(sharedDir, "corpus/prometheus-operator-runbooks"), dir);
+    expect(result.imported).toHaveLength(50);
+    expect(result.problems).toEqual([]);
+    const s = service(createLexicalEmbedder());
+    const report = await s.sync();
+    expect(report).toMatchObject({ runbooks: 68, problems: 0 });
+    const matches = await s.match(alert("assembled-firing-target-down-truncated.json"));
+    expect(matches[0]).toMatchObject({ runbookId: "targetdown", kind: "page", via: "name", reason: "named after TargetDown" });
+    await s.stop();
+  });
+});
+
+describe("decisions are searchable", () => {
+  it("a card can say what was done the last time, and shows each runbook's record", async () => {
+    const s = service(createLexicalEmbedder());
+    await s.start({ watch: false });
+    const crash = alert("assembled-firing-kube-pod-crashlooping.json");
+    const [d] = await db.sql<{ id: number }[]>`
+      insert into decisions (alertname, labels, summary, runbook_id, level, action, actor_id, actor_name, outcome, outcome_at, created_at)
+      values (${crash.alertname}, ${db.sql.json(crash.labels)}, 'Pod is crash looping.', 'restart-crashlooping-pod', 'manual', 'approved',
+              284019371, 'Anna', 'succeeded', now(), '2025-11-15T10:00:00Z')
+      returning id`;
+    await db.sql`
+      insert into decisions (alertname, labels, runbook_id, level, action, created_at)
+      values ('KubePodCrashLooping', '{}', 'raise-memory-limit', 'manual', 'ignored', '2025-11-16T10:00:00Z')`;
+    await s.indexDecision(d!.id);
+    const found = await s.suggest(crash);
+    expect(found.lastTime?.text).toBe("Delete a crash-looping pod so its controller recreates it was approved and worked (Nov 15)");
+    const restart = found.suggestions.find((m) => m.runbookId === "restart-crashlooping-pod")!;
+    expect(restart.record).toMatchObject({ approved: 1, succeeded: 1, failed: 0 });
+    expect(restart.level).toBe("manual");
+    // Another process finds the decision too: its embedding is in Postgres.
+    const other = service(createLexicalEmbedder());
+    await other.start({ watch: false });
+    expect((await other.suggest(crash)).lastTime?.decisionId).toBe(d!.id);
+    await other.stop();
+    await s.stop();
+  });
+});
