@@ -178,7 +178,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (storm && (await fold(card.topic_key, row))) return;
     }
 
-    // Take the slot first, then read the card: what goes out is the newest content, not what it
+    // The topic first: creating it is a Telegram call of its own, which must not happen between
+    // taking this send's slot and using it (two calls would go out back to back).
+    if (card.message_id === null) await threadOf(card);
+    // Then take the slot, then read the card: what goes out is the newest content, not what it
     // was before a wait. A long wait is not spent here: the row goes back to Postgres, due when the
     // slot is, and the loop meanwhile keeps folding new cards that pile up (that is when they do).
     for (;;) {
