@@ -13,4 +13,6 @@ if (existsSync(".env")) {
 
 register();
 const { runCli } = await import("../src/cli/index.ts");
-process.exitCode = await runCli(process.argv.slice(2));
+// Exit once the command is done: whatever a failed start left open must not keep the process (and
+// a pod that should be restarted) alive.
+process.exit(await runCli(process.argv.slice(2)));

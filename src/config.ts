@@ -52,7 +52,7 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,256}$/, "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
     .optional(),
   TELEGRAM_RATE_PER_MINUTE: intInRange(1, 600).default(20),
-  TELEGRAM_MIN_INTERVAL_MS: intInRange(0, 60_000).default(1000),
+  TELEGRAM_MIN_INTERVAL_MS: intInRange(0, 60_000).optional(),
   ROLLUP_THRESHOLD: intInRange(2, 1000).default(3),
   PUBLIC_URL: url(["http:", "https:"]).optional(),
   HOOK_TOKEN: z
@@ -60,6 +60,7 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9._~+/-]{16,}=*$/, "must be at least 16 characters of A-Z a-z 0-9 . _ ~ + / - (try: openssl rand -hex 32)")
     .optional(),
   HOOK_MAX_BYTES: intInRange(1024, 64 * 1024 * 1024).default(5 * 1024 * 1024),
+  DELIVERY_RETENTION_DAYS: intInRange(1, 3650).default(30),
   APPROVER_IDS: z
     .string()
     .trim()
@@ -116,6 +117,8 @@ export interface Config {
   publicUrl: string | undefined;
   hookToken: string | undefined;
   hookMaxBytes: number;
+  /** Raw webhook bodies older than this are deleted (the alerts they carried stay). */
+  deliveryRetentionDays: number;
   approverIds: number[];
   topicsDir: string;
   runbooksDir: string;
@@ -180,11 +183,14 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     telegramApiRoot: e.TELEGRAM_API_ROOT,
     telegramWebhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
     telegramRatePerMinute: e.TELEGRAM_RATE_PER_MINUTE,
-    telegramMinIntervalMs: e.TELEGRAM_MIN_INTERVAL_MS,
+    // Unset: the budget spread evenly over the minute (3 s at 20/min), so a storm's edits keep
+    // flowing instead of 20 going out in a burst and the rest waiting most of a minute.
+    telegramMinIntervalMs: e.TELEGRAM_MIN_INTERVAL_MS ?? Math.ceil(60_000 / e.TELEGRAM_RATE_PER_MINUTE),
     rollupThreshold: e.ROLLUP_THRESHOLD,
     publicUrl: e.PUBLIC_URL,
     hookToken: e.HOOK_TOKEN,
     hookMaxBytes: e.HOOK_MAX_BYTES,
+    deliveryRetentionDays: e.DELIVERY_RETENTION_DAYS,
     approverIds: e.APPROVER_IDS,
     topicsDir: e.TOPICS_DIR,
     runbooksDir: e.RUNBOOKS_DIR,

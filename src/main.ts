@@ -26,8 +26,13 @@ export interface ServiceOptions {
   web: boolean;
   /** Run the BullMQ workers and the outbox dispatcher. */
   workers: boolean;
-  /** Receive Telegram updates (webhook when PUBLIC_URL is set, else long polling). One replica only. */
+  /** Receive Telegram updates: through the webhook when PUBLIC_URL is set, else by long polling if `poll`. */
   telegramUpdates: boolean;
+  /**
+   * Long polling is allowed (only one process may poll a bot): `serve`, the single-process mode.
+   * `web` scales out, so without PUBLIC_URL it receives no updates.
+   */
+  poll?: boolean;
   logger?: Logger;
 }
 
@@ -63,7 +68,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const topics = loadTopics(config.topicsDir);
 
   await ensureDatabase(config.databaseUrl, logger);
-  const database = createDatabase(config.databaseUrl);
+  // The pool serves every job's transaction plus the reads it makes beside it, and ingest too.
+  const database = createDatabase(config.databaseUrl, { max: config.workerConcurrency + 10 });
   const { sql } = database;
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on("error", (error) => logger.warn({ err: error }, "redis connection error"));
@@ -91,131 +97,156 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   let workers: Workers | undefined;
   let dispatcher: Dispatcher | undefined;
   let runbooks: RunbookService | undefined;
-  if (options.workers) {
-    // Runbook search gets a few seconds to start before the workers do, so cards carry suggestions
-    // from the first one; past that it goes on in the background: Qdrant or Ollama being slow or
-    // down must not hold up alert cards (they go out saying suggestions follow, and get them later).
-    const searchStarted = untilDone(
-      "start runbook search",
-      async () => {
-        const service = await createRunbooks(config, { sql, logger });
-        await service.start();
-        runbooks = service;
-        await workers?.sweep();
-      },
-      logger,
-      stopping.signal,
-    );
-    background.push(searchStarted);
-    await Promise.race([searchStarted, sleep(10_000)]);
-    const processGroup = createGroupProcessor({
-      sql,
-      chatId,
-      route: (signal) => routeSignal(topics, signal),
-      logger,
-      sections: runbookSections({ runbooks: () => runbooks, logger }),
-    });
-    workers = createWorkers({
-      connection: redis,
-      prefix: config.queuePrefix,
-      concurrency: config.workerConcurrency,
-      sql,
-      queues,
-      processGroup,
-      logger,
-      canSuggest: () => runbooks !== undefined,
-    });
-    dispatcher = createDispatcher({
-      sql,
-      api: bot.api,
-      transport,
-      limiter,
-      topics: topicRegistry,
-      chatId,
-      rollupThreshold: config.rollupThreshold,
-      logger,
-      metrics,
-    });
-    await workers.start();
-    await dispatcher.start();
-    background.push(untilDone("make sure the forum topics exist", () => topicRegistry.ensureAll(), logger, stopping.signal));
-  }
-
-  // Every process serves HTTP: web processes the hooks and the Telegram webhook, and every one of
-  // them /healthz, /readyz and /metrics — a worker's Telegram and card counters live in the worker.
   let server: ServerType | undefined;
   let port: number | undefined;
-  const webhookMode = options.telegramUpdates && config.publicUrl !== undefined;
-  const ingest = options.web ? createIngest({ store: createIngestStore(sql), queues, logger, metrics }) : undefined;
-  const app = createApp({
-    logger,
-    metrics,
-    ...(ingest ? { hooks: { hookToken: config.hookToken!, maxBytes: config.hookMaxBytes, ingest, metrics } } : {}),
-    readiness: {
-      postgres: () => sql`select 1`,
-      redis: () => redis.ping(),
-    },
-    beforeScrape: async () => {
-      for (const queue of queues.all()) {
-        const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed", "prioritized");
-        for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue: queue.name, state }, n);
-      }
-      const rows = await sql<{ chat_id: number; n: number }[]>`select chat_id, count(*)::int as n from outbox group by chat_id`;
-      metrics.outboxPending.reset();
-      for (const r of rows) metrics.outboxPending.set({ chat: String(r.chat_id) }, r.n);
-    },
-    ...(webhookMode ? { telegramWebhook: telegramWebhookHandler(bot, config.telegramWebhookSecret!) } : {}),
-  });
-  await new Promise<void>((resolve, reject) => {
-    server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-      port = info.port;
-      resolve();
-    });
-    server.once("error", reject);
-  });
-  logger.info({ port, host: config.host, hooks: options.web }, "listening");
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    stopping.abort();
+    if (bot.isRunning()) await bot.stop().catch(() => {});
+    if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+    await dispatcher?.stop();
+    await workers?.close();
+    await runbooks?.stop();
+    await Promise.allSettled(background);
+    await queues.close();
+    await redis.quit().catch(() => redis.disconnect());
+    await database.close();
+    logger.info("stopped");
+  };
 
-  if (options.telegramUpdates) {
-    background.push(
-      untilDone(
-        "set the bot's commands",
-        () => bot.api.setMyCommands(botCommands, { scope: { type: "chat", chat_id: chatId } }),
+  // Whatever fails while starting, what was already started is stopped again, so the process can
+  // exit (and be restarted) instead of hanging half-started.
+  try {
+    if (options.workers) {
+      // Runbook search gets a few seconds to start before the workers do, so cards carry suggestions
+      // from the first one; past that it goes on in the background: Qdrant or Ollama being slow or
+      // down must not hold up alert cards (they go out saying suggestions follow, and get them later).
+      const searchStarted = untilDone(
+        "start runbook search",
+        async () => {
+          const service = await createRunbooks(config, { sql, logger });
+          await service.start();
+          runbooks = service;
+          await workers?.sweep();
+        },
         logger,
         stopping.signal,
-      ),
-    );
-    if (webhookMode) {
-      background.push(
-        untilDone(
-          "register the Telegram webhook",
-          () =>
-            bot.api.setWebhook(`${config.publicUrl}/telegram`, {
-              secret_token: config.telegramWebhookSecret!,
-              allowed_updates: ["message", "callback_query", "my_chat_member"],
-            }),
-          logger,
-          stopping.signal,
-        ),
       );
-    } else {
-      background.push(
-        untilDone(
-          "start long polling for Telegram updates",
-          async () => {
-            await bot.init();
-            // bot.start resolves only when polling stops; errors inside polling are retried by grammY.
-            void bot.start({ allowed_updates: ["message", "callback_query", "my_chat_member"] }).catch((error) => {
-              logger.error({ err: error }, "long polling stopped");
-            });
-          },
-          logger,
-          stopping.signal,
-        ),
-      );
+      background.push(searchStarted);
+      await Promise.race([searchStarted, sleep(10_000)]);
+      const processGroup = createGroupProcessor({
+        sql,
+        chatId,
+        route: (signal) => routeSignal(topics, signal),
+        logger,
+        sections: runbookSections({ runbooks: () => runbooks, logger }),
+      });
+      workers = createWorkers({
+        connection: redis,
+        prefix: config.queuePrefix,
+        concurrency: config.workerConcurrency,
+        sql,
+        queues,
+        processGroup,
+        logger,
+        canSuggest: () => runbooks !== undefined,
+      deliveryRetentionDays: config.deliveryRetentionDays,
+      });
+      dispatcher = createDispatcher({
+        sql,
+        api: bot.api,
+        transport,
+        limiter,
+        topics: topicRegistry,
+        chatId,
+        rollupThreshold: config.rollupThreshold,
+        logger,
+        metrics,
+      });
+      await workers.start();
+      await dispatcher.start();
+      background.push(untilDone("make sure the forum topics exist", () => topicRegistry.ensureAll(), logger, stopping.signal));
     }
+
+    // Every process serves HTTP: web processes the hooks and the Telegram webhook, and every one of
+    // them /healthz, /readyz and /metrics — a worker's Telegram and card counters live in the worker.
+    const webhookMode = options.telegramUpdates && config.publicUrl !== undefined;
+    const ingest = options.web ? createIngest({ store: createIngestStore(sql), queues, logger, metrics }) : undefined;
+    const app = createApp({
+      logger,
+      metrics,
+      ...(ingest ? { hooks: { hookToken: config.hookToken!, maxBytes: config.hookMaxBytes, ingest, metrics } } : {}),
+      readiness: {
+        postgres: () => sql`select 1`,
+        redis: () => redis.ping(),
+      },
+      beforeScrape: async () => {
+        for (const queue of queues.all()) {
+          const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed", "prioritized");
+          for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue: queue.name, state }, n);
+        }
+        const rows = await sql<{ chat_id: number; n: number }[]>`select chat_id, count(*)::int as n from outbox group by chat_id`;
+        metrics.outboxPending.reset();
+        for (const r of rows) metrics.outboxPending.set({ chat: String(r.chat_id) }, r.n);
+      },
+      ...(webhookMode ? { telegramWebhook: telegramWebhookHandler(bot, config.telegramWebhookSecret!) } : {}),
+    });
+    await new Promise<void>((resolve, reject) => {
+      server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+        port = info.port;
+        resolve();
+      });
+      server.once("error", reject);
+    });
+    logger.info({ port, host: config.host, hooks: options.web }, "listening");
+
+    if (options.telegramUpdates) {
+      background.push(
+        untilDone(
+          "set the bot's commands",
+          () => bot.api.setMyCommands(botCommands, { scope: { type: "chat", chat_id: chatId } }),
+          logger,
+          stopping.signal,
+        ),
+      );
+      if (webhookMode) {
+        background.push(
+          untilDone(
+            "register the Telegram webhook",
+            () =>
+              bot.api.setWebhook(`${config.publicUrl}/telegram`, {
+                secret_token: config.telegramWebhookSecret!,
+                allowed_updates: ["message", "callback_query", "my_chat_member"],
+              }),
+            logger,
+            stopping.signal,
+          ),
+        );
+      } else {
+        background.push(
+          untilDone(
+            "start long polling for Telegram updates",
+            async () => {
+              await bot.init();
+              // bot.start resolves only when polling stops; errors inside polling are retried by grammY.
+              void bot.start({ allowed_updates: ["message", "callback_query", "my_chat_member"] }).catch((error) => {
+                logger.error({ err: error }, "long polling stopped");
+              });
+            },
+            logger,
+            stopping.signal,
+          ),
+        );
+      }
+    }
+
+  } catch (error) {
+    await stop().catch(() => {});
+    throw error;
   }
 
-  let stopped = false;
   return {
     config,
     logger,
@@ -231,21 +262,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     runbooks: () => runbooks,
     ...(server ? { server } : {}),
     ...(port !== undefined ? { port } : {}),
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      stopping.abort();
-      if (bot.isRunning()) await bot.stop().catch(() => {});
-      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
-      await dispatcher?.stop();
-      await workers?.close();
-      await runbooks?.stop();
-      await Promise.allSettled(background);
-      await queues.close();
-      await redis.quit().catch(() => redis.disconnect());
-      await database.close();
-      logger.info("stopped");
-    },
+    stop,
   };
 }
 

@@ -10,7 +10,8 @@ const usage = `Usage: topicops <command>
 
 Commands:
   serve     web server, workers and the Telegram bot in one process (what npm start runs)
-  web       only the web server: stores webhooks and enqueues work (scale it out freely)
+  web       only the web server: stores webhooks and enqueues work, receives Telegram updates
+            through the webhook (PUBLIC_URL); scale it out freely
   worker    only the workers and the outbox dispatcher (run as many replicas as you like);
             serves just /healthz, /readyz and /metrics
   migrate   create the database if needed and apply migrations
@@ -27,7 +28,7 @@ interface Command {
 const out = { log: (line: string) => console.log(line), error: (line: string) => console.error(line) };
 
 const commands: Record<string, Command> = {
-  serve: { requirements: ["telegram", "hooks"], service: { web: true, workers: true, telegramUpdates: true } },
+  serve: { requirements: ["telegram", "hooks"], service: { web: true, workers: true, telegramUpdates: true, poll: true } },
   web: { requirements: ["telegram", "hooks"], service: { web: true, workers: false, telegramUpdates: true } },
   worker: { requirements: ["telegram"], service: { web: false, workers: true, telegramUpdates: false } },
   migrate: { requirements: [] },

@@ -83,7 +83,8 @@ export const alerts = pgTable(
     generatorUrl: text("generator_url"),
     /** Group version at which this alert last changed: tells the worker which episodes to re-render. */
     changedVersion: integer("changed_version").notNull(),
-    lastDeliveryId: bigint("last_delivery_id", { mode: "number" }).references(() => deliveries.id),
+    // Deliveries are pruned after DELIVERY_RETENTION_DAYS; the alert stays.
+    lastDeliveryId: bigint("last_delivery_id", { mode: "number" }).references(() => deliveries.id, { onDelete: "set null" }),
     firstSeenAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -104,7 +105,7 @@ export const alertEvents = pgTable(
       .references(() => alerts.id),
     status: text("status").$type<"firing" | "resolved">().notNull(),
     at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
-    deliveryId: bigint("delivery_id", { mode: "number" }).references(() => deliveries.id),
+    deliveryId: bigint("delivery_id", { mode: "number" }).references(() => deliveries.id, { onDelete: "set null" }),
   },
   (t) => [index("alert_events_alert_idx").on(t.alertId)],
 );

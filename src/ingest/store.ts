@@ -57,12 +57,17 @@ export function createIngestStore(sql: Sql) {
         for (const a of group.alerts) incoming.set(a.dedupeKey, a);
         const keys = [...incoming.keys()];
 
+        // A group seen for the first time has no alerts and no episode yet: two round trips saved on
+        // the most common delivery. (Its alerts may still exist under another group; the insert's
+        // conflict handling below finds those.)
         const existing = new Map<string, ExistingAlert>();
-        for (const e of await selectForUpdate(tx, keys)) existing.set(e.dedupe_key, e);
+        if (!row.inserted) for (const e of await selectForUpdate(tx, keys)) existing.set(e.dedupe_key, e);
 
-        const [episodeState] = await tx<{ total: number; firing: number }[]>`
-          select count(*)::int as total, count(*) filter (where status = 'firing')::int as firing
-          from alerts where group_id = ${row.id} and episode = ${row.episode}`;
+        const [episodeState] = row.inserted
+          ? [{ total: 0, firing: 0 }]
+          : await tx<{ total: number; firing: number }[]>`
+              select count(*)::int as total, count(*) filter (where status = 'firing')::int as firing
+              from alerts where group_id = ${row.id} and episode = ${row.episode}`;
         const fresh = keys.filter((k) => !existing.has(k));
         // A new alert after every alert of the episode resolved starts a new card (a re-fire).
         const episodeClosed = episodeState!.total > 0 && episodeState!.firing === 0;

@@ -36,7 +36,7 @@ export function runbookSections(deps: { runbooks: () => RunbookService | undefin
             values (${input.groupId}, ${input.episode}, ${version}, ${tx.json([found] as never)})
             on conflict (group_id, episode) do update set library_version = excluded.library_version, matches = excluded.matches, created_at = now()`;
         }
-        return [renderRunbooksSection(await runbooks.decorate(found), shortDate)];
+        return [renderRunbooksSection(await runbooks.decorate(found, tx), shortDate)];
       });
     } catch (error) {
       deps.logger.warn({ err: error, groupId: input.groupId }, "runbook search failed; card goes out without suggestions");

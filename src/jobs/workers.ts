@@ -19,6 +19,8 @@ export interface WorkersDeps {
    * starting or down) are rendered again, so every firing card ends up with honest suggestions.
    */
   canSuggest?: () => boolean;
+  /** Raw deliveries older than this many days are pruned by the sweep. */
+  deliveryRetentionDays?: number;
 }
 
 export interface Workers {
@@ -51,6 +53,11 @@ export function createWorkers(deps: WorkersDeps): Workers {
       // The reason carries the sweep's minute: a card whose search failed is tried again next time.
       await enqueueRefresh(deps.queues, missing.map((m) => m.group_id), `suggest-${Math.floor(Date.now() / 60_000)}`);
     }
+    // Every delivery is kept for audit and replay, but not forever (an Alertmanager re-sends each
+    // firing group every repeat_interval). Batches keep each delete short.
+    await deps.sql`
+      delete from deliveries where id in (
+        select id from deliveries where received_at < now() - ${deps.deliveryRetentionDays ?? 30} * interval '1 day' limit 10000)`;
     // Telegram gives up redelivering an update within a day; the ids only need to outlive that.
     await deps.sql`delete from telegram_updates where created_at < now() - interval '7 days'`;
     return behind.length;

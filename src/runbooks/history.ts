@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Sql } from "../db/client.ts";
+import type { Sql, Tx } from "../db/client.ts";
 import { alertQuery, decisionDocument, DOCUMENT_FORMAT, type AlertLike } from "./documents.ts";
 import type { Embedder } from "./search/embedder.ts";
 import { SPARSE_ENCODER_NAME, encodeDocument, encodeQuery } from "./search/sparse.ts";
@@ -118,7 +118,7 @@ export function describeLastTime(last: LastTime, runbookTitle: string | null, fo
 }
 
 /** Approved / succeeded / failed / last used per runbook, straight from the decisions rows. */
-export async function trackRecords(sql: Sql, runbookIds: string[]): Promise<Map<string, TrackRecord>> {
+export async function trackRecords(sql: Tx, runbookIds: string[]): Promise<Map<string, TrackRecord>> {
   const out = new Map<string, TrackRecord>();
   if (runbookIds.length === 0) return out;
   const rows = await sql<{ runbook_id: string; approved: number; succeeded: number; failed: number; last_used: Date | null }[]>`

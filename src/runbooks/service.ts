@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from "node:fs";
-import type { Sql } from "../db/client.ts";
+import type { Sql, Tx } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import type { AlertLike } from "./documents.ts";
 import { describeLastTime, indexDecision, lastTime, trackRecords, type LastTime, type TrackRecord } from "./history.ts";
@@ -42,7 +42,8 @@ export interface RunbookService {
   /** The search part of `suggest`, which a card keeps (it does not change while the library does not). */
   search(alert: AlertLike): Promise<{ matches: RunbookMatch[]; lastTime: LastTime | undefined }>;
   /** The part of `suggest` that changes as decisions are made: levels and track records, now. */
-  decorate(found: { matches: RunbookMatch[]; lastTime: LastTime | undefined }): Promise<Suggestions>;
+  /** `db`: the caller's transaction, when it holds one (a job should not take a second connection). */
+  decorate(found: { matches: RunbookMatch[]; lastTime: LastTime | undefined }, db?: Tx): Promise<Suggestions>;
   indexDecision(decisionId: number): Promise<void>;
   /** Loads, syncs, fills the in-process index from Postgres, and watches the directory. */
   start(options?: { watch?: boolean }): Promise<void>;
@@ -111,13 +112,13 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
     async suggest(alert) {
       return service.decorate(await service.search(alert));
     },
-    async decorate({ matches, lastTime: last }) {
+    async decorate({ matches, lastTime: last }, db: Tx = sql) {
       const ids = matches.map((m) => m.runbookId);
       const levels = new Map<string, TrustLevel>();
       if (ids.length > 0) {
-        for (const r of await sql<{ id: string; level: TrustLevel }[]>`select id, level from runbooks where id in ${sql(ids)}`) levels.set(r.id, r.level);
+        for (const r of await db<{ id: string; level: TrustLevel }[]>`select id, level from runbooks where id in ${db(ids)}`) levels.set(r.id, r.level);
       }
-      const records = await trackRecords(sql, ids);
+      const records = await trackRecords(db, ids);
       const suggestions = matches.map((m) => ({
         ...m,
         level: m.kind === "page" ? ("page" as const) : (levels.get(m.runbookId) ?? library.byId(m.runbookId)?.startingLevel ?? "manual"),

@@ -43,6 +43,9 @@ end
 return until_ms
 `;
 
+/** Added to the 60 s window; see `marginMs`. */
+export const RATE_WINDOW_MARGIN_MS = 250;
+
 export interface ChatRateLimitOptions {
   perMinute: number;
   minIntervalMs: number;
@@ -77,7 +80,7 @@ export function createChatRateLimiter(redis: Redis, options: ChatRateLimitOption
     redis.defineCommand("topicopsAcquire", { numberOfKeys: 2, lua: ACQUIRE });
     redis.defineCommand("topicopsBlock", { numberOfKeys: 1, lua: BLOCK });
   }
-  const windowMs = 60_000 + (options.marginMs ?? 250);
+  const windowMs = 60_000 + (options.marginMs ?? RATE_WINDOW_MARGIN_MS);
   const logKey = (chatId: number) => `${options.prefix}:tg:rate:${chatId}`;
   const blockKey = (chatId: number) => `${options.prefix}:tg:blocked:${chatId}`;
 

@@ -52,7 +52,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     ...options.env,
   };
-  const serviceOptions = { web: true, workers: true, telegramUpdates: false, ...options.service };
+  const serviceOptions = { web: true, workers: true, telegramUpdates: false, poll: true, ...options.service };
   const start = () =>
     startService(loadConfig(env, ["telegram", "hooks"]), {
       ...serviceOptions,

@@ -69,12 +69,13 @@ export interface Dispatcher {
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const { sql, api, chatId, logger } = deps;
   const owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
-  // Longer than one delivery can take (a limiter wait of at most 2 s plus the transport's inline
+  // Longer than one delivery can take (a limiter wait of at most 5 s plus the transport's inline
   // retries, about 10 s), so a live dispatcher never loses its row; short enough that the rows of a
   // crashed process are picked up again within half a minute.
   const leaseSeconds = deps.leaseSeconds ?? 30;
   const rollupReuseMinutes = deps.rollupReuseMinutes ?? 10;
-  const maxInlineWaitMs = 2000;
+  // Spaced-out slots (3 s at 20/min) are waited for here; only longer waits go back to Postgres.
+  const maxInlineWaitMs = 5000;
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;

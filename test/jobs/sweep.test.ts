@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createIngestStore } from "../../src/ingest/store.ts";
+import { parseAlertmanager } from "../../src/sources/alertmanager.ts";
+import { fixture } from "../helpers/shared.ts";
+import { settled, startTestService, waitFor, type TestService } from "../helpers/service.ts";
+
+let t: TestService;
+beforeAll(async () => {
+  t = await startTestService();
+  await waitFor(() => t.fake.topics().length >= 8);
+});
+afterAll(() => t?.stop());
+
+describe("the sweep", () => {
+  it("finds a delivery that was stored but never enqueued (Redis was down) and gets its card out", async () => {
+    // Store exactly as the web process does, but skip the enqueue, as if Redis had refused it.
+    const body = fixture("alertmanager/assembled-firing-pv-filling-up-am034-format.json");
+    const stored = await createIngestStore(t.db.sql).storeAlertGroup({ source: "alertmanager", body }, parseAlertmanager(JSON.parse(body)));
+    expect(stored.changed).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(t.fake.messages().some((m) => m.text.includes("KubePersistentVolumeFillingUp"))).toBe(false);
+    await t.service.workers!.sweep();
+    await settled(t);
+    expect(t.fake.messages().filter((m) => m.text.includes("KubePersistentVolumeFillingUp"))).toHaveLength(1);
+  });
+
+  it("prunes raw deliveries past DELIVERY_RETENTION_DAYS and keeps the alerts they carried", async () => {
+    await t.db.sql`update deliveries set received_at = now() - interval '31 days'`;
+    const before = await t.db.sql<{ n: number }[]>`select count(*)::int as n from alerts where last_delivery_id is not null`;
+    expect(before[0]!.n).toBeGreaterThan(0);
+    await t.service.workers!.sweep();
+    expect(await t.db.sql`select id from deliveries`).toHaveLength(0);
+    const alerts = await t.db.sql<{ last_delivery_id: number | null }[]>`select last_delivery_id from alerts`;
+    expect(alerts.length).toBe(before[0]!.n);
+    expect(alerts.every((a) => a.last_delivery_id === null)).toBe(true);
+  });
+});
