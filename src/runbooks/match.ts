@@ -25,6 +25,11 @@ export interface MatchOptions {
   minSimilarity: number;
   /** Leave the alert name out of the query (the benchmark's harder question). */
   includeName?: boolean;
+  /**
+   * How similar candidates are ordered: by the hybrid (RRF) rank, or by the cosine similarity the
+   * card shows. The benchmark measures both.
+   */
+  order?: "fused" | "similarity";
 }
 
 export interface MatchDeps {
@@ -68,6 +73,7 @@ export async function matchRunbooks(deps: MatchDeps, alert: AlertLike, options: 
   const query = alertQuery(alert, { includeName });
   const [dense] = [await deps.embedder.embedQuery(query)];
   const hits = await deps.index.query({ dense, sparse: encodeQuery(query), limit: limit + seen.size + 2, filter: { kind: "runbook" } });
+  if ((options.order ?? "fused") === "similarity") hits.sort((a, b) => b.similarity - a.similarity || a.id.localeCompare(b.id));
   for (const hit of hits) {
     if (hit.similarity < options.minSimilarity) continue;
     const rb = deps.library.byId(String(hit.payload.runbook_id));
