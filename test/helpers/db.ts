@@ -14,7 +14,8 @@ export interface TestDatabase extends Database {
 
 /** A fresh database per test file, migrated the way the service migrates its own. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `topicops_t_${randomBytes(5).toString("hex")}`;
+  // The creation time is in the name, so a later run can drop what a killed run left behind.
+  const name = `topicops_t_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString("hex")}`;
   const url = new URL(testServerUrl);
   url.pathname = `/${name}`;
   await ensureDatabase(url.toString());
@@ -33,4 +34,22 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       }
     },
   };
+}
+
+/** Drops test databases older than `maxAgeMs` (left by runs that were killed before cleaning up). */
+export async function dropStaleTestDatabases(maxAgeMs = 2 * 3600_000): Promise<string[]> {
+  const admin = postgres(testServerUrl, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await admin<{ datname: string }[]>`select datname from pg_database where datname like 'topicops\_t\_%'`;
+    const cutoff = Date.now() / 1000 - maxAgeMs / 1000;
+    const stale = rows.map((r) => r.datname).filter((name) => {
+      const created = Number(/^topicops_t_(\d+)_/.exec(name)?.[1]);
+      // Names from before timestamps were added have none: they are old by definition.
+      return !Number.isFinite(created) || created < cutoff;
+    });
+    for (const name of stale) await admin`drop database if exists ${admin(name)} with (force)`;
+    return stale;
+  } finally {
+    await admin.end();
+  }
 }
