@@ -91,3 +91,21 @@ export async function environment(db: Database, serviceRoot: string): Promise<Re
     redis: redisVersion,
   };
 }
+
+/**
+ * The machine and checkout, for benchmarks that run in-process and need no database or Redis:
+ * what `environment()` records, minus the server versions.
+ */
+export async function machineEnvironment(serviceRoot: string): Promise<Record<string, unknown>> {
+  const os = await import("node:os");
+  return {
+    serviceRoot,
+    serviceCommit: commitOf(serviceRoot),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    memoryMb: Math.round(os.totalmem() / 1024 / 1024),
+    loadAverageAtStart: os.loadavg().map((n) => Math.round(n * 100) / 100),
+  };
+}

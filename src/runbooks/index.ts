@@ -19,7 +19,7 @@ export type { Runbook, RunbookLibrary, Risk, TrustLevel } from "./types.ts";
  * (related texts rarely fall under 0.5), and this default is not measured here (no Ollama):
  * tune it with RUNBOOK_MIN_SIMILARITY.
  */
-export const defaultMinSimilarity = { lexical: 0.2, ollama: 0.55 } as const;
+export const defaultMinSimilarity = { lexical: 0.35, ollama: 0.55 } as const;
 
 export interface SearchBackends {
   embedder: Embedder;
