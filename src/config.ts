@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AppError } from "./errors.ts";
+import { defaultThresholds } from "./trust/policy.ts";
 
 /**
  * Configuration comes from the environment only, and is validated once at start-up. Every problem
@@ -73,6 +74,35 @@ const envSchema = z.object({
         .map(Number),
     )
     .default([]),
+  APPROVER_ADMINS: z
+    .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
+    .transform((v) => ["true", "1", "yes"].includes(v))
+    .default(false),
+  BUTTON_TTL_MINUTES: intInRange(1, 60 * 24 * 30).default(24 * 60),
+  EXEC_ALLOWLIST: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._/+-]+(\s*,\s*[A-Za-z0-9._/+-]+)*$/, "must be comma-separated executable names or absolute paths, e.g. kubectl,ssh")
+    .transform((s) => s.split(",").map((p) => p.trim()))
+    .default(["kubectl", "cmctl", "argocd", "ssh"]),
+  PROMETHEUS_URL: url(["http:", "https:"]).optional(),
+  LOOP_PROTECTION_FAILURES: intInRange(1, 100).default(3),
+  EXEC_PASS_ENV: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*(\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*$/, "must be comma-separated environment variable names, e.g. AWS_PROFILE,CLOUDSDK_CONFIG")
+    .transform((s) => s.split(",").map((p) => p.trim()))
+    .default([]),
+  TRUST_THRESHOLDS: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z]+=[0-9.]+(\s*,\s*[A-Za-z]+=[0-9.]+)*$/, "must be name=number pairs, e.g. promptedMinApproved=5,standardMinWilsonLower=0.92")
+    .transform((s) => Object.fromEntries(s.split(",").map((p) => p.split("=").map((x) => x.trim())).map(([k, v]) => [k!, Number(v)])))
+    .refine(
+      (o) => Object.keys(o).every((k) => k in defaultThresholds),
+      `names one that does not exist; the thresholds are: ${Object.keys(defaultThresholds).join(", ")}`,
+    )
+    .optional(),
   TOPICS_DIR: nonEmpty.default("./topics"),
   RUNBOOKS_DIR: nonEmpty.default("./runbooks"),
   ALERTMANAGER_URL: url(["http:", "https:"]).optional(),
@@ -120,6 +150,18 @@ export interface Config {
   /** Raw webhook bodies older than this are deleted (the alerts they carried stay). */
   deliveryRetentionDays: number;
   approverIds: number[];
+  /** Chat administrators may approve too (in addition to APPROVER_IDS). */
+  approverAdmins: boolean;
+  buttonTtlMinutes: number;
+  /** Executables a runbook's `run` steps may start. */
+  execAllowlist: string[];
+  prometheusUrl: string | undefined;
+  /** Failed runs in a row of one runbook for one alert after which it is not run again unattended. */
+  loopProtectionFailures: number;
+  /** Extra environment variables runbook commands receive (cloud credentials for kubeconfigs …). */
+  execPassEnv: string[];
+  /** Overrides of the trust ladder's thresholds, by name (see src/trust/policy.ts). */
+  trustThresholds: Record<string, number> | undefined;
   topicsDir: string;
   runbooksDir: string;
   alertmanagerUrl: string | undefined;
@@ -192,6 +234,13 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     hookMaxBytes: e.HOOK_MAX_BYTES,
     deliveryRetentionDays: e.DELIVERY_RETENTION_DAYS,
     approverIds: e.APPROVER_IDS,
+    approverAdmins: e.APPROVER_ADMINS,
+    buttonTtlMinutes: e.BUTTON_TTL_MINUTES,
+    execAllowlist: e.EXEC_ALLOWLIST,
+    prometheusUrl: e.PROMETHEUS_URL,
+    loopProtectionFailures: e.LOOP_PROTECTION_FAILURES,
+    execPassEnv: e.EXEC_PASS_ENV,
+    trustThresholds: e.TRUST_THRESHOLDS,
     topicsDir: e.TOPICS_DIR,
     runbooksDir: e.RUNBOOKS_DIR,
     alertmanagerUrl: e.ALERTMANAGER_URL,

@@ -1,12 +1,27 @@
 import { serve, type ServerType } from "@hono/node-server";
 import { Redis } from "ioredis";
 import type { Bot } from "grammy";
+import type { BotContext } from "./telegram/bot.ts";
 import type { Config } from "./config.ts";
 import { createDatabase, type Database } from "./db/client.ts";
 import { ensureDatabase } from "./db/migrate.ts";
 import { errorMessage } from "./errors.ts";
 import { createIngest, createIngestStore } from "./ingest/index.ts";
-import { runbookSections } from "./jobs/card-sections.ts";
+import { createHash } from "node:crypto";
+import { createExecutor, planExecution } from "./agent/index.ts";
+import { createDecisionActions } from "./decisions/actions.ts";
+import { createAlertmanagerClient } from "./decisions/alertmanager.ts";
+import { createApprovers, type Approvers } from "./decisions/approvers.ts";
+import { createDecider } from "./decisions/card.ts";
+import { createCardExtras } from "./jobs/card-extras.ts";
+import { createExecuteProcessor } from "./jobs/execute.ts";
+import { createLibraryHolder, type LibraryHolder } from "./runbooks/library-holder.ts";
+import { secretEnvName } from "./runbooks/template.ts";
+import { createCallbackCodec } from "./telegram/callback-data.ts";
+import { approvalsFeature } from "./telegram/features/approvals.ts";
+import { modifyFeature } from "./telegram/features/modify.ts";
+import { trustFeature } from "./telegram/features/trust.ts";
+import { thresholdsFrom } from "./trust/service.ts";
 import { createGroupProcessor } from "./jobs/process-group.ts";
 import { createQueues, type Queues } from "./jobs/queues.ts";
 import { createWorkers, type Workers } from "./jobs/workers.ts";
@@ -42,7 +57,7 @@ export interface Service {
   database: Database;
   redis: Redis;
   metrics: Metrics;
-  bot: Bot;
+  bot: Bot<BotContext>;
   queues: Queues;
   topics: TopicsConfig;
   topicRegistry: TopicRegistry;
@@ -80,8 +95,36 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     minIntervalMs: config.telegramMinIntervalMs,
     prefix: config.queuePrefix,
   });
-  const bot = createBot({ token: config.telegramBotToken!, apiRoot: config.telegramApiRoot, chatId, sql, logger });
-  const transport = installTransport(bot.api, { limiter, metrics, logger });
+  const queues = createQueues(redis, config.queuePrefix);
+  const thresholds = thresholdsFrom(config.trustThresholds);
+  // Buttons carry a MAC keyed by a secret only this deployment has (derived from the bot token).
+  const codec = createCallbackCodec(createHash("sha256").update(`topicops-buttons:${config.telegramBotToken}`).digest("hex"));
+  const alertmanager = config.alertmanagerUrl ? createAlertmanagerClient({ url: config.alertmanagerUrl }) : undefined;
+  const actions = createDecisionActions({ sql, chatId, logger, ...(alertmanager ? { alertmanager } : {}) });
+  let runbooks: RunbookService | undefined;
+  // Processes that receive Telegram updates read the runbook files for Modify even without search.
+  let libraryHolder: LibraryHolder | undefined;
+  const library = () => runbooks?.library() ?? libraryHolder?.current();
+  let approvers: Approvers | undefined;
+  let transport: ReturnType<typeof installTransport> | undefined;
+  const bot = createBot({
+    token: config.telegramBotToken!,
+    apiRoot: config.telegramApiRoot,
+    chatId,
+    sql,
+    logger,
+    configureApi: (api) => {
+      transport = installTransport(api, { limiter, metrics, logger });
+    },
+    features: (api) => {
+      approvers = createApprovers({ ids: config.approverIds, admins: config.approverAdmins, api, chatId });
+      return [
+        modifyFeature({ sql, library, queues }),
+        approvalsFeature({ sql, chatId, codec, approvers, actions, queues, logger }),
+        trustFeature({ sql, library, approvers, thresholds }),
+      ];
+    },
+  });
   const topicRegistry = createTopicRegistry({
     sql,
     api: bot.api,
@@ -90,13 +133,11 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     defaultKey: topics.defaultKey,
     logger,
   });
-  const queues = createQueues(redis, config.queuePrefix);
   const stopping = new AbortController();
   const background: Promise<unknown>[] = [];
 
   let workers: Workers | undefined;
   let dispatcher: Dispatcher | undefined;
-  let runbooks: RunbookService | undefined;
   let server: ServerType | undefined;
   let port: number | undefined;
   let stopped = false;
@@ -109,6 +150,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     await dispatcher?.stop();
     await workers?.close();
     await runbooks?.stop();
+    libraryHolder?.stop();
     await Promise.allSettled(background);
     await queues.close();
     await redis.quit().catch(() => redis.disconnect());
@@ -136,12 +178,27 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       );
       background.push(searchStarted);
       await Promise.race([searchStarted, sleep(10_000)]);
+      const decide = createDecider({
+        runbooks: () => runbooks,
+        codec,
+        buttonTtlMinutes: config.buttonTtlMinutes,
+        silences: alertmanager !== undefined,
+        loopProtectionFailures: config.loopProtectionFailures,
+        plan: (runbook, values) => planExecution(runbook, values).steps.map((step) => step.text),
+      });
       const processGroup = createGroupProcessor({
         sql,
         chatId,
         route: (signal) => routeSignal(topics, signal),
         logger,
-        sections: runbookSections({ runbooks: () => runbooks, logger }),
+        extras: createCardExtras({ runbooks: () => runbooks, decide, logger }),
+      });
+      const executor = createExecutor({
+        allowlist: config.execAllowlist,
+        ...(config.prometheusUrl ? { prometheusUrl: config.prometheusUrl } : {}),
+        secrets: (name) => process.env[secretEnvName(name)],
+        passEnv: config.execPassEnv,
+        logger,
       });
       workers = createWorkers({
         connection: redis,
@@ -152,12 +209,14 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         processGroup,
         logger,
         canSuggest: () => runbooks !== undefined,
-      deliveryRetentionDays: config.deliveryRetentionDays,
+        deliveryRetentionDays: config.deliveryRetentionDays,
+        execute: createExecuteProcessor({ sql, chatId, executor, runbooks: () => runbooks, queues, thresholds, logger }),
+        runbooks: () => runbooks,
       });
       dispatcher = createDispatcher({
         sql,
         api: bot.api,
-        transport,
+        transport: transport!,
         limiter,
         topics: topicRegistry,
         chatId,
@@ -203,6 +262,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     logger.info({ port, host: config.host, hooks: options.web }, "listening");
 
     if (options.telegramUpdates) {
+      if (!options.workers) {
+        libraryHolder = createLibraryHolder(config.runbooksDir, logger);
+        await libraryHolder.start();
+      }
       background.push(
         untilDone(
           "set the bot's commands",

@@ -226,6 +226,9 @@ export const runbooks = pgTable("runbooks", {
   contentHash: text("content_hash").notNull(),
   level: text("level").$type<"manual" | "prompted" | "standard">().notNull(),
   levelChangedAt: timestamp("level_changed_at", { withTimezone: true }).notNull().defaultNow(),
+  /** A level a person set by hand (/trust): the record does not move it until a run fails after it. */
+  pinnedLevel: text("pinned_level").$type<"manual" | "prompted" | "standard">(),
+  pinnedAt: timestamp("pinned_at", { withTimezone: true }),
   removedAt: timestamp("removed_at", { withTimezone: true }),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
@@ -266,8 +269,10 @@ export const decisions = pgTable(
     summary: text("summary"),
     runbookId: text("runbook_id").references(() => runbooks.id),
     level: text("level").$type<"manual" | "prompted" | "standard">(),
-    /** approved, ignored, modified, silenced, unsilenced, auto (standard ran it), demoted … */
+    /** approved, confirmed, ignored, modified, silenced, unsilenced, auto (standard ran it), demoted … */
     action: text("action").notNull(),
+    proposalId: bigint("proposal_id", { mode: "number" }),
+    executionId: bigint("execution_id", { mode: "number" }),
     actorId: bigint("actor_id", { mode: "number" }),
     actorName: text("actor_name"),
     params: jsonb("params").$type<Record<string, string>>(),
@@ -294,3 +299,155 @@ export const cardMatches = pgTable(
   },
   (t) => [primaryKey({ columns: [t.groupId, t.episode] })],
 );
+
+export type ProposalStatus = "open" | "confirming" | "awaiting_second" | "approved" | "ignored" | "expired" | "cancelled";
+
+/**
+ * A runbook offered for one card (alert group episode), with the parameter values it would run
+ * with. Every button press is a conditional update of this row: the status it expects is part of
+ * the WHERE, so two people tapping at once, or Telegram redelivering a callback, change it once.
+ * (Buttons carry a MAC of their data, so a proposal cannot be acted on by guessing its id.)
+ */
+export const proposals = pgTable(
+  "proposals",
+  {
+    id: id(),
+    chatId: bigint("chat_id", { mode: "number" }).notNull(),
+    groupId: bigint("group_id", { mode: "number" })
+      .notNull()
+      .references(() => alertGroups.id),
+    episode: integer("episode").notNull(),
+    runbookId: text("runbook_id")
+      .notNull()
+      .references(() => runbooks.id),
+    /** The level and risk when proposed: what the buttons asked for. */
+    level: text("level").$type<"manual" | "prompted" | "standard">().notNull(),
+    risk: text("risk").$type<"low" | "medium" | "high">().notNull(),
+    params: jsonb("params").$type<Record<string, string>>().notNull(),
+    /** A parameter could not be filled from the alert: Modify is the only way forward. */
+    paramError: text("param_error"),
+    /** Which alert the values came from (the card's lead alert). */
+    fingerprint: text("fingerprint").notNull(),
+    alertname: text("alertname").notNull(),
+    status: text("status").$type<ProposalStatus>().notNull().default("open"),
+    firstApproverId: bigint("first_approver_id", { mode: "number" }),
+    firstApproverName: text("first_approver_name"),
+    decidedById: bigint("decided_by_id", { mode: "number" }),
+    decidedByName: text("decided_by_name"),
+    decidedAt: timestamp("decided_at", { withTimezone: true }),
+    /** A modified plan replaces the proposal it came from. */
+    supersedes: bigint("supersedes", { mode: "number" }),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("proposals_card_idx").on(t.groupId, t.episode)],
+);
+
+export type ExecutionStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted" | "refused";
+
+/** One run of a runbook. At most one per proposal: the unique proposal id is what makes approval exactly-once. */
+export const executions = pgTable(
+  "executions",
+  {
+    id: id(),
+    proposalId: bigint("proposal_id", { mode: "number" })
+      .notNull()
+      .references(() => proposals.id),
+    runbookId: text("runbook_id")
+      .notNull()
+      .references(() => runbooks.id),
+    params: jsonb("params").$type<Record<string, string>>().notNull(),
+    /** approved: a person said yes; auto: the runbook is standard and ran on its own. */
+    trigger: text("trigger").$type<"approved" | "auto">().notNull(),
+    level: text("level").$type<"manual" | "prompted" | "standard">().notNull(),
+    groupId: bigint("group_id", { mode: "number" }).notNull(),
+    episode: integer("episode").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    status: text("status").$type<ExecutionStatus>().notNull().default("queued"),
+    steps: jsonb("steps").$type<unknown[]>(),
+    error: text("error"),
+    /** The message in the thread that shows this run's progress and result. */
+    progressCardId: bigint("progress_card_id", { mode: "number" }),
+    queuedAt: timestamp("queued_at", { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("executions_proposal_uq").on(t.proposalId),
+    index("executions_runbook_idx").on(t.runbookId, t.finishedAt),
+    index("executions_alert_idx").on(t.runbookId, t.fingerprint, t.queuedAt),
+  ],
+);
+
+/** Every change of a runbook's level, with who or what changed it and the statistics behind it. */
+export const levelChanges = pgTable(
+  "level_changes",
+  {
+    id: id(),
+    runbookId: text("runbook_id")
+      .notNull()
+      .references(() => runbooks.id),
+    fromLevel: text("from_level").notNull(),
+    toLevel: text("to_level").notNull(),
+    reason: text("reason").notNull(),
+    /** null: the policy decided; else the person who did it by hand (or /lockdown). */
+    actorId: bigint("actor_id", { mode: "number" }),
+    actorName: text("actor_name"),
+    stats: jsonb("stats").$type<Record<string, unknown>>(),
+    executionId: bigint("execution_id", { mode: "number" }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("level_changes_runbook_idx").on(t.runbookId, t.createdAt)],
+);
+
+/** Alertmanager silences made from a card. */
+export const silences = pgTable(
+  "silences",
+  {
+    id: id(),
+    chatId: bigint("chat_id", { mode: "number" }).notNull(),
+    groupId: bigint("group_id", { mode: "number" }).notNull(),
+    episode: integer("episode").notNull(),
+    alertmanagerId: text("alertmanager_id"),
+    matchers: jsonb("matchers").$type<{ name: string; value: string; isRegex: boolean; isEqual: boolean }[]>().notNull(),
+    startsAt: timestamp("starts_at", { withTimezone: true }).notNull(),
+    endsAt: timestamp("ends_at", { withTimezone: true }).notNull(),
+    createdById: bigint("created_by_id", { mode: "number" }).notNull(),
+    createdByName: text("created_by_name").notNull(),
+    status: text("status").$type<"active" | "expired">().notNull().default("active"),
+    expiredById: bigint("expired_by_id", { mode: "number" }),
+    expiredByName: text("expired_by_name"),
+    expiredAt: timestamp("expired_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("silences_card_idx").on(t.groupId, t.episode)],
+);
+
+/** Security-relevant events that are not decisions: refused button presses, stale buttons, lockdowns. */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: id(),
+    actorId: bigint("actor_id", { mode: "number" }),
+    actorName: text("actor_name"),
+    action: text("action").notNull(),
+    target: text("target"),
+    detail: jsonb("detail").$type<Record<string, unknown>>(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("audit_log_created_idx").on(t.createdAt)],
+);
+
+/** Service-wide switches that must hold across replicas and restarts (lockdown). */
+export const settings = pgTable("settings", {
+  key: text("key").primaryKey(),
+  value: jsonb("value").$type<unknown>().notNull(),
+  updatedAt: updatedAt(),
+});
+
+/** grammY conversations (Modify, reasons for /trust) survive restarts here, keyed by chat, thread and user. */
+export const conversationState = pgTable("conversation_state", {
+  key: text("key").primaryKey(),
+  value: jsonb("value").$type<unknown>().notNull(),
+  updatedAt: updatedAt(),
+});

@@ -1,7 +1,7 @@
-import type { TransactionSql } from "postgres";
 import type { Sql } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
-import { leadAlert, mostSevere, renderAlertCard, type CardAlert, type CardSection } from "../telegram/render/alert-card.ts";
+import { leadAlert, mostSevere, renderAlertCard, type CardAlert } from "../telegram/render/alert-card.ts";
+import type { CardExtras, CardExtrasInput } from "./card-extras.ts";
 import { writeAlertCard } from "../telegram/outbox/cards.ts";
 
 export interface RouteInput {
@@ -17,9 +17,11 @@ export interface GroupProcessorDeps {
   /** Which topic a new card goes to; existing cards stay where they are. */
   route: (signal: RouteInput) => { key: string; rule: string };
   logger: Logger;
-  /** Extra card sections (runbook suggestions, …) for an episode; none by default. */
-  /** Runs inside the group's transaction, and must write through `tx` (it holds the group's lock). */
-  sections?: (input: { tx: TransactionSql; groupId: number; episode: number; alerts: readonly CardAlert[] }) => Promise<CardSection[]>;
+  /**
+   * What a card shows beyond its alerts (runbook suggestions, the proposal and its buttons). Runs
+   * inside the group's transaction and must write through `tx`, which holds the group's lock.
+   */
+  extras?: (input: CardExtrasInput) => Promise<CardExtras>;
 }
 
 interface GroupRow {
@@ -56,10 +58,14 @@ interface AlertRow {
 export function createGroupProcessor(deps: GroupProcessorDeps) {
   const { sql, chatId, logger } = deps;
   /** `refresh`: render the current episode again even if nothing was stored since (its suggestions changed). */
-  return async function processGroup(groupId: number, options: { refresh?: boolean } = {}): Promise<{ cards: number; skipped: boolean }> {
+  return async function processGroup(
+    groupId: number,
+    options: { refresh?: boolean } = {},
+  ): Promise<{ cards: number; skipped: boolean; executions: number[] }> {
     return sql.begin(async (tx) => {
       const [g] = await tx<GroupRow[]>`select * from alert_groups where id = ${groupId} for update`;
-      if (!g || (g.processed_version >= g.version && !options.refresh)) return { cards: 0, skipped: true };
+      if (!g || (g.processed_version >= g.version && !options.refresh)) return { cards: 0, skipped: true, executions: [] };
+      const executions: number[] = [];
       const touched = await tx<{ episode: number }[]>`
         select distinct episode from alerts where group_id = ${groupId} and changed_version > ${g.processed_version}`;
       // Group-level fields (common annotations, truncation) show on the current episode's card too.
@@ -83,7 +89,11 @@ export function createGroupProcessor(deps: GroupProcessorDeps) {
         }));
         const lead = leadAlert(alerts)!;
         const route = deps.route({ source: g.source, kind: "alert", severity: mostSevere(alerts), labels: lead.labels });
-        const sections = deps.sections ? await deps.sections({ tx, groupId, episode, alerts }) : [];
+        const [existing] = await tx<{ created_at: Date }[]>`select created_at from cards where group_id = ${groupId} and episode = ${episode}`;
+        const extras = deps.extras
+          ? await deps.extras({ tx, chatId, groupId, episode, alerts, cardCreatedAt: existing?.created_at ?? new Date() })
+          : { sections: [], replyMarkup: undefined, executions: [] };
+        executions.push(...extras.executions);
         const rendered = renderAlertCard(
           {
             groupLabels: g.group_labels,
@@ -93,7 +103,7 @@ export function createGroupProcessor(deps: GroupProcessorDeps) {
             truncatedAlerts: episode === g.episode ? g.truncated_alerts : 0,
           },
           alerts,
-          sections,
+          extras.sections,
         );
         const result = await writeAlertCard(tx, {
           chatId,
@@ -104,6 +114,7 @@ export function createGroupProcessor(deps: GroupProcessorDeps) {
           severity: rendered.severity,
           summary: rendered.summary,
           text: rendered.text,
+          ...(extras.replyMarkup ? { replyMarkup: extras.replyMarkup } : {}),
         });
         if (result.changed) {
           written++;
@@ -111,7 +122,7 @@ export function createGroupProcessor(deps: GroupProcessorDeps) {
         }
       }
       await tx`update alert_groups set processed_version = ${g.version} where id = ${groupId}`;
-      return { cards: written, skipped: false };
+      return { cards: written, skipped: false, executions };
     });
   };
 }

@@ -1,6 +1,11 @@
 import { Queue, type ConnectionOptions } from "bullmq";
 
 export const SIGNALS_QUEUE = "signals";
+export const EXECUTIONS_QUEUE = "executions";
+
+export interface ExecuteJob {
+  executionId: number;
+}
 
 export interface ProcessGroupJob {
   groupId: number;
@@ -10,6 +15,7 @@ export interface ProcessGroupJob {
 
 export interface Queues {
   signals: Queue<ProcessGroupJob>;
+  executions: Queue<ExecuteJob>;
   all(): Queue[];
   close(): Promise<void>;
 }
@@ -25,11 +31,19 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Que
       removeOnFail: { age: 7 * 24 * 3600 },
     },
   });
+  // Runs are never retried by BullMQ: a run that died half-way must not run its steps again
+  // (exactly once per approval); the processor marks it interrupted instead.
+  const executions = new Queue<ExecuteJob>(EXECUTIONS_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: { attempts: 1, removeOnComplete: { age: 3600, count: 1000 }, removeOnFail: { age: 30 * 24 * 3600 } },
+  });
   return {
     signals,
-    all: () => [signals],
+    executions,
+    all: () => [signals, executions],
     close: async () => {
-      await signals.close();
+      await Promise.all([signals.close(), executions.close()]);
     },
   };
 }
@@ -55,4 +69,10 @@ export async function enqueueRefresh(queues: Queues, groupIds: readonly number[]
   await queues.signals.addBulk(
     groupIds.map((id) => ({ name: "process-group", data: { groupId: id, refresh: true }, opts: { jobId: `g-${id}-refresh-${reason}` } })),
   );
+}
+
+/** One job per execution row: the id is the execution's, so enqueueing it twice runs it once. */
+export async function enqueueExecutions(queues: Queues, executionIds: readonly number[]): Promise<void> {
+  if (executionIds.length === 0) return;
+  await queues.executions.addBulk(executionIds.map((id) => ({ name: "execute", data: { executionId: id }, opts: { jobId: `exec-${id}` } })));
 }

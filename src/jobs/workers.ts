@@ -2,7 +2,17 @@ import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bu
 import type { Sql } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import type { GroupProcessor } from "./process-group.ts";
-import { SIGNALS_QUEUE, enqueueGroups, enqueueRefresh, type ProcessGroupJob, type Queues } from "./queues.ts";
+import type { RunbookService } from "../runbooks/service.ts";
+import {
+  EXECUTIONS_QUEUE,
+  SIGNALS_QUEUE,
+  enqueueExecutions,
+  enqueueGroups,
+  enqueueRefresh,
+  type ExecuteJob,
+  type ProcessGroupJob,
+  type Queues,
+} from "./queues.ts";
 
 export interface WorkersDeps {
   connection: ConnectionOptions;
@@ -11,6 +21,12 @@ export interface WorkersDeps {
   sql: Sql;
   queues: Queues;
   processGroup: GroupProcessor;
+  /** Runs a queued execution (omitted: this process runs none). */
+  execute?: (executionId: number) => Promise<{ status: string }>;
+  /** Runbook runs at once per process: they wait on other systems, not on this CPU. */
+  executionConcurrency?: number;
+  /** For indexing decisions made where search does not run (the web process). */
+  runbooks?: () => RunbookService | undefined;
   logger: Logger;
   /** How often stored-but-unprocessed groups are looked for (what a lost enqueue leaves behind). */
   sweepEveryMs?: number;
@@ -38,6 +54,7 @@ export interface Workers {
 export function createWorkers(deps: WorkersDeps): Workers {
   const { logger } = deps;
   let worker: Worker | undefined;
+  let executions: Worker | undefined;
 
   async function sweep(): Promise<number> {
     const behind = await deps.sql<{ id: number; version: number }[]>`
@@ -52,6 +69,24 @@ export function createWorkers(deps: WorkersDeps): Workers {
         order by c.group_id limit 500`;
       // The reason carries the sweep's minute: a card whose search failed is tried again next time.
       await enqueueRefresh(deps.queues, missing.map((m) => m.group_id), `suggest-${Math.floor(Date.now() / 60_000)}`);
+    }
+    // Runs stored as queued whose enqueue was lost (Redis down, process killed after the commit).
+    const queued = await deps.sql<{ id: number }[]>`
+      select id from executions where status = 'queued' and queued_at < now() - interval '30 seconds' order by id limit 500`;
+    for (const q of queued) {
+      // A job that ended without claiming its run (the database was down, say) would block a new
+      // one with the same id: clear it, the row says the run never started.
+      const stale = await deps.queues.executions.getJob(`exec-${q.id}`);
+      if (stale && ((await stale.isFailed()) || (await stale.isCompleted()))) await stale.remove();
+    }
+    await enqueueExecutions(deps.queues, queued.map((q) => q.id));
+    // Decisions made in the web process (ignore, silence …) become searchable here.
+    const service = deps.runbooks?.();
+    if (service) {
+      const unindexed = await deps.sql<{ id: number }[]>`
+        select d.id from decisions d where not exists (select 1 from search_docs s where s.id = 'decision:' || d.id)
+        order by d.id limit 200`;
+      for (const d of unindexed) await service.indexDecision(d.id).catch((error) => logger.warn({ err: error }, "could not index a decision"));
     }
     // Every delivery is kept for audit and replay, but not forever (an Alertmanager re-sends each
     // firing group every repeat_interval). Batches keep each delete short.
@@ -68,6 +103,8 @@ export function createWorkers(deps: WorkersDeps): Workers {
     switch (job.name) {
       case "process-group": {
         const result = await deps.processGroup(job.data.groupId, { refresh: job.data.refresh === true });
+        // After the commit: a run queued by the card (a standard runbook) starts now.
+        await enqueueExecutions(deps.queues, result.executions);
         log.debug({ ...result, groupId: job.data.groupId }, "processed group");
         return result;
       }
@@ -90,11 +127,22 @@ export function createWorkers(deps: WorkersDeps): Workers {
         logger.warn({ job: job?.id, attempts: job?.attemptsMade, err: error }, "job failed");
       });
       worker.on("error", (error) => logger.error({ err: error }, "worker error"));
+      if (deps.execute) {
+        const execute = deps.execute;
+        executions = new Worker<ExecuteJob>(
+          EXECUTIONS_QUEUE,
+          async (job) => execute(job.data.executionId),
+          // Long runs (a rollout status can take minutes) must not look stalled to BullMQ.
+          { connection: deps.connection, prefix: deps.prefix, concurrency: deps.executionConcurrency ?? 4, lockDuration: 60_000 },
+        );
+        executions.on("failed", (job, error) => logger.error({ job: job?.id, err: error }, "run job failed"));
+        executions.on("error", (error) => logger.error({ err: error }, "executions worker error"));
+      }
       await deps.queues.signals.upsertJobScheduler("sweep", { every: deps.sweepEveryMs ?? 30_000 }, { name: "sweep", data: { groupId: 0 } });
       await sweep();
     },
     async close() {
-      await worker?.close();
+      await Promise.all([worker?.close(), executions?.close()]);
     },
   };
 }

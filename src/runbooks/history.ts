@@ -11,7 +11,6 @@ export const decisionDocId = (id: number) => `decision:${id}`;
 const actionWords: Record<string, string> = {
   approved: "was approved",
   auto: "ran on its own",
-  modified: "was approved with changes",
   ignored: "was ignored",
   silenced: "was silenced instead",
 };
@@ -117,17 +116,20 @@ export function describeLastTime(last: LastTime, runbookTitle: string | null, fo
   return `${what} ${actionWords[last.action] ?? last.action}${outcome} (${formatDate(last.at)})`;
 }
 
-/** Approved / succeeded / failed / last used per runbook, straight from the decisions rows. */
+/**
+ * Runs / succeeded / failed / last used per runbook, straight from the executions it led to
+ * ("approved" counts every run a person approved or the ladder started).
+ */
 export async function trackRecords(sql: Tx, runbookIds: string[]): Promise<Map<string, TrackRecord>> {
   const out = new Map<string, TrackRecord>();
   if (runbookIds.length === 0) return out;
   const rows = await sql<{ runbook_id: string; approved: number; succeeded: number; failed: number; last_used: Date | null }[]>`
     select runbook_id,
-           count(*) filter (where action in ('approved', 'modified', 'auto'))::int as approved,
-           count(*) filter (where outcome = 'succeeded')::int as succeeded,
-           count(*) filter (where outcome = 'failed')::int as failed,
-           max(created_at) filter (where action in ('approved', 'modified', 'auto')) as last_used
-    from decisions where runbook_id in ${sql(runbookIds)} group by runbook_id`;
+           count(*)::int as approved,
+           count(*) filter (where status = 'succeeded')::int as succeeded,
+           count(*) filter (where status = 'failed')::int as failed,
+           max(queued_at) as last_used
+    from executions where runbook_id in ${sql(runbookIds)} group by runbook_id`;
   for (const r of rows) out.set(r.runbook_id, { approved: r.approved, succeeded: r.succeeded, failed: r.failed, lastUsed: r.last_used });
   return out;
 }

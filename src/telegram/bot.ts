@@ -1,10 +1,14 @@
-import { Bot, Composer, GrammyError, HttpError, webhookCallback, type Context } from "grammy";
+import { conversations, type ConversationFlavor } from "@grammyjs/conversations";
+import { Bot, Composer, GrammyError, HttpError, webhookCallback, type Context, type Middleware } from "grammy";
 import type { MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "node:crypto";
 import type { Sql } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
+import { postgresConversationStorage } from "./conversation-storage.ts";
 import { helpFeature } from "./features/help.ts";
 import { statusFeature } from "./features/status.ts";
+
+export type BotContext = ConversationFlavor<Context>;
 
 export interface BotDeps {
   token: string;
@@ -12,10 +16,16 @@ export interface BotDeps {
   chatId: number;
   sql: Sql;
   logger: Logger;
+  /** Features wired in main.ts (approvals, modify, trust …), built once the bot's Api exists. */
+  features?: (api: Bot<BotContext>["api"]) => Middleware<BotContext>[];
+  /** Called on the bot's Api before any feature is built (the outbound transport). */
+  configureApi?: (api: Bot<BotContext>["api"]) => void;
 }
 
 export const botCommands = [
   { command: "status", description: "What is firing right now" },
+  { command: "trust", description: "The trust ladder: runbooks, their record, promote or demote" },
+  { command: "lockdown", description: "Every runbook back to manual (\"/lockdown off\" lifts it)" },
   { command: "help", description: "What this bot does and how to use it" },
 ];
 
@@ -23,9 +33,10 @@ export const botCommands = [
  * The grammY bot: features are composers, handlers stay thin (read ctx, call a service, queue a
  * reply through the outbox). Only the configured forum group is served.
  */
-export function createBot(deps: BotDeps): Bot {
-  const bot = new Bot(deps.token, { client: { apiRoot: deps.apiRoot } });
+export function createBot(deps: BotDeps): Bot<BotContext> {
+  const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot } });
   const { logger, sql } = deps;
+  deps.configureApi?.(bot.api);
 
   // Telegram redelivers an update it thinks was not handled; each update_id is handled once.
   bot.use(async (ctx, next) => {
@@ -46,9 +57,24 @@ export function createBot(deps: BotDeps): Bot {
     await next();
   });
   const group = bot.filter((ctx) => ctx.chat?.id === deps.chatId);
-  const features = new Composer<Context>();
+  const features = new Composer<BotContext>();
+  // One conversation per person per topic: two people modifying in the same group do not collide.
+  features.use(
+    conversations<BotContext, Context>({
+      storage: {
+        type: "key",
+        adapter: postgresConversationStorage(sql),
+        getStorageKey: (ctx) => {
+          const message = ctx.msg;
+          const thread = message && "is_topic_message" in message && message.is_topic_message ? message.message_thread_id : "general";
+          return ctx.chat && ctx.from ? `${ctx.chat.id}:${thread}:${ctx.from.id}` : undefined;
+        },
+      },
+    }),
+  );
   features.use(statusFeature({ sql, chatId: deps.chatId }));
   features.use(helpFeature({ sql, chatId: deps.chatId }));
+  for (const feature of deps.features?.(bot.api) ?? []) features.use(feature);
   group.errorBoundary((error) => {
     logger.error({ err: error.error, updateId: error.ctx.update.update_id }, "telegram handler failed");
   }, features);
@@ -62,7 +88,7 @@ export function createBot(deps: BotDeps): Bot {
 }
 
 /** POST /telegram: check Telegram's secret header before anything else, then let grammY handle it. */
-export function telegramWebhookHandler(bot: Bot, secret: string): MiddlewareHandler {
+export function telegramWebhookHandler(bot: Bot<BotContext>, secret: string): MiddlewareHandler {
   const handle = webhookCallback(bot, "hono", { secretToken: secret, onTimeout: "return", timeoutMilliseconds: 9000 });
   const expected = Buffer.from(secret);
   return async (c) => {

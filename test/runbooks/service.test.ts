@@ -168,11 +168,22 @@ describe("decisions are searchable", () => {
     await db.sql`
       insert into decisions (alertname, labels, runbook_id, level, action, created_at)
       values ('KubePodCrashLooping', '{}', 'raise-memory-limit', 'manual', 'ignored', '2025-11-16T10:00:00Z')`;
+    // The record comes from the runs decisions led to.
+    const [group] = await db.sql<{ id: number }[]>`
+      insert into alert_groups (source, group_key, receiver, group_labels, common_labels, common_annotations)
+      values ('alertmanager', 'g-track', 'r', '{}', '{}', '{}') returning id`;
+    const [proposal] = await db.sql<{ id: number }[]>`
+      insert into proposals (chat_id, group_id, episode, runbook_id, level, risk, params, fingerprint, alertname, status, expires_at)
+      values (-1, ${group!.id}, 1, 'restart-crashlooping-pod', 'manual', 'low', '{}', 'f', 'KubePodCrashLooping', 'approved', now())
+      returning id`;
+    await db.sql`
+      insert into executions (proposal_id, runbook_id, params, trigger, level, group_id, episode, fingerprint, status, queued_at, finished_at)
+      values (${proposal!.id}, 'restart-crashlooping-pod', '{}', 'approved', 'manual', ${group!.id}, 1, 'f', 'succeeded', '2025-11-15T10:00:00Z', '2025-11-15T10:01:00Z')`;
     await s.indexDecision(d!.id);
     const found = await s.suggest(crash);
     expect(found.lastTime?.text).toBe("Delete a crash-looping pod so its controller recreates it was approved and worked (Nov 15)");
     const restart = found.suggestions.find((m) => m.runbookId === "restart-crashlooping-pod")!;
-    expect(restart.record).toMatchObject({ approved: 1, succeeded: 1, failed: 0 });
+    expect(restart.record).toMatchObject({ approved: 1, succeeded: 1, failed: 0, lastUsed: new Date("2025-11-15T10:00:00Z") });
     expect(restart.level).toBe("manual");
     // Another process finds the decision too: its embedding is in Postgres.
     const other = service(createLexicalEmbedder());

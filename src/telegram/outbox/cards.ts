@@ -131,3 +131,14 @@ export async function postNotice(
   await enqueueCard(tx, row!);
   return row!.id;
 }
+
+/** Changes what a notice (a run's progress message) says; the outbox edits it, newest text wins. */
+export async function updateNotice(tx: Tx, cardId: number, text: string, replyMarkup?: unknown): Promise<void> {
+  const hash = contentHash(text, replyMarkup);
+  const [row] = await tx<CardRow[]>`
+    update cards set text = ${text}, reply_markup = ${replyMarkup === undefined ? null : tx.json(replyMarkup as never)},
+           content_hash = ${hash}, version = version + 1, updated_at = now()
+    where id = ${cardId} and content_hash <> ${hash}
+    returning id, chat_id, kind, topic_key, rollup_id, message_id, content_hash, version, severity`;
+  if (row) await enqueueCard(tx, row);
+}

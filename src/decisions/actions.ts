@@ -1,0 +1,252 @@
+import type { TransactionSql } from "postgres";
+import type { Sql } from "../db/client.ts";
+import type { ProposalStatus } from "../db/schema.ts";
+import { errorMessage } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { formatTime } from "../telegram/render/html.ts";
+import { silenceMatchers, type AlertmanagerClient } from "./alertmanager.ts";
+import type { ProposalRow } from "./card.ts";
+
+export interface Actor {
+  id: number;
+  name: string;
+}
+
+export interface ActionResult {
+  /** What the person who tapped is told (answerCallbackQuery). */
+  text: string;
+  /** Show it as an alert the person must dismiss (refusals, problems). */
+  alert?: boolean;
+  /** Cards to render again, now that their state changed. */
+  refresh: { groupId: number }[];
+  /** Runs to enqueue (after the commit). */
+  executions: number[];
+  /** Level changes to announce in the card's thread. */
+  announcements?: { groupId: number; episode: number; text: string }[];
+}
+
+const none = (text: string, alert = false): ActionResult => ({ text, alert, refresh: [], executions: [] });
+
+/**
+ * What each button does. Every change of a proposal is one conditional UPDATE whose WHERE names
+ * the status it expects, so two approvers tapping together, a redelivered callback or a stale
+ * keyboard cannot change it twice; the run it leads to is inserted under the proposal's unique id.
+ */
+export function createDecisionActions(deps: { sql: Sql; chatId: number; alertmanager?: AlertmanagerClient; logger: Logger; now?: () => Date }) {
+  const { sql } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function load(tx: TransactionSql | Sql, id: number): Promise<ProposalRow & { group_id: number; episode: number; first_approver_id: number | null }> {
+    const [p] = await tx<(ProposalRow & { group_id: number; episode: number; first_approver_id: number | null })[]>`select * from proposals where id = ${id}`;
+    return p!;
+  }
+
+  async function record(tx: TransactionSql, p: { id: number; group_id: number; episode: number; runbook_id: string; level: string; fingerprint: string; alertname: string; params: Record<string, string> }, action: string, actor: Actor | undefined): Promise<void> {
+    const [alert] = await tx<{ labels: Record<string, string>; annotations: Record<string, string> }[]>`
+      select labels, annotations from alerts where group_id = ${p.group_id} and episode = ${p.episode} and fingerprint = ${p.fingerprint}
+      order by id desc limit 1`;
+    await tx`
+      insert into decisions (chat_id, group_id, episode, alertname, labels, summary, runbook_id, level, action, actor_id, actor_name, params, proposal_id)
+      values (${deps.chatId}, ${p.group_id}, ${p.episode}, ${p.alertname}, ${tx.json(alert?.labels ?? {})}, ${alert?.annotations.summary ?? null},
+              ${p.runbook_id}, ${p.level}, ${action}, ${actor?.id ?? null}, ${actor?.name ?? null}, ${tx.json(p.params)}, ${p.id})`;
+  }
+
+  /** The transition itself: only from `from`, else nothing changes and the caller says why. */
+  async function transition(
+    tx: TransactionSql,
+    id: number,
+    from: ProposalStatus[],
+    to: ProposalStatus,
+    set: { firstApprover?: Actor | null; decidedBy?: Actor },
+  ): Promise<boolean> {
+    const first = set.firstApprover === undefined ? tx`` : tx`, first_approver_id = ${set.firstApprover?.id ?? null}, first_approver_name = ${set.firstApprover?.name ?? null}`;
+    const decided = set.decidedBy ? tx`, decided_by_id = ${set.decidedBy.id}, decided_by_name = ${set.decidedBy.name}, decided_at = ${now()}` : tx``;
+    const rows = await tx`
+      update proposals set status = ${to} ${first} ${decided}
+      where id = ${id} and status in ${tx(from)} and expires_at > ${now()}
+      returning id`;
+    return rows.length === 1;
+  }
+
+  async function run(tx: TransactionSql, p: ProposalRow & { group_id: number; episode: number }): Promise<number | undefined> {
+    const [execution] = await tx<{ id: number }[]>`
+      insert into executions (proposal_id, runbook_id, params, trigger, level, group_id, episode, fingerprint)
+      values (${p.id}, ${p.runbook_id}, ${tx.json(p.params)}, 'approved', ${p.level}, ${p.group_id}, ${p.episode}, ${p.fingerprint})
+      on conflict (proposal_id) do nothing
+      returning id`;
+    return execution?.id;
+  }
+
+  /** Why a tap did nothing, in words for the person who tapped. */
+  function closed(p: ProposalRow & { first_approver_id: number | null }, actor: Actor): ActionResult {
+    if (p.expires_at.getTime() <= now().getTime() && ["open", "confirming", "awaiting_second"].includes(p.status)) {
+      return { ...none("This button has expired."), refresh: [{ groupId: (p as unknown as { group_id: number }).group_id }] };
+    }
+    switch (p.status) {
+      case "approved":
+        return none(`Already approved by ${p.decided_by_name ?? "someone"}.`);
+      case "confirming":
+        return none("Waiting for the confirmation: tap Confirm to run it, or Cancel.");
+      case "awaiting_second":
+        return p.first_approver_id === actor.id
+          ? none("You approved already; high risk needs a second, different approver.", true)
+          : none("Waiting for a second approver.");
+      default:
+        return none(`This proposal is ${p.status}.`);
+    }
+  }
+
+  async function approveOrSecond(id: number, actor: Actor): Promise<ActionResult> {
+    return sql.begin(async (tx) => {
+      const p = await load(tx, id);
+      if (!p) return none("This card is gone.");
+      const refresh = [{ groupId: p.group_id }];
+      if (p.status === "open" && p.param_error) return none(`Fill in the parameters first (Modify): ${p.param_error}`, true);
+      if (p.status === "open") {
+        if (p.risk === "high") {
+          if (!(await transition(tx, id, ["open"], "awaiting_second", { firstApprover: actor }))) return closed(await load(tx, id), actor);
+          await record(tx, p, "approved", actor);
+          return { text: "Approved. High risk: a second, different approver must approve too.", refresh, executions: [] };
+        }
+        if (p.level === "manual") {
+          if (!(await transition(tx, id, ["open"], "confirming", { firstApprover: actor }))) return closed(await load(tx, id), actor);
+          await record(tx, p, "approved", actor);
+          return { text: "Approved. This runbook is manual: tap Confirm to run it.", refresh, executions: [] };
+        }
+        if (!(await transition(tx, id, ["open"], "approved", { firstApprover: actor, decidedBy: actor }))) return closed(await load(tx, id), actor);
+        await record(tx, p, "approved", actor);
+        const execution = await run(tx, p);
+        return { text: `Running ${p.runbook_id}…`, refresh, executions: execution ? [execution] : [] };
+      }
+      if (p.status === "awaiting_second" && p.first_approver_id !== actor.id) {
+        if (!(await transition(tx, id, ["awaiting_second"], "approved", { decidedBy: actor }))) return closed(await load(tx, id), actor);
+        await record(tx, p, "approved", actor);
+        const execution = await run(tx, p);
+        return { text: `Second approval recorded. Running ${p.runbook_id}…`, refresh, executions: execution ? [execution] : [] };
+      }
+      return closed(p, actor);
+    });
+  }
+
+  return {
+    approve: approveOrSecond,
+
+    async confirm(id: number, actor: Actor): Promise<ActionResult> {
+      return sql.begin(async (tx) => {
+        const p = await load(tx, id);
+        if (!p) return none("This card is gone.");
+        if (!(await transition(tx, id, ["confirming"], "approved", { decidedBy: actor }))) return closed(await load(tx, id), actor);
+        await record(tx, p, "confirmed", actor);
+        const execution = await run(tx, p);
+        return { text: `Confirmed. Running ${p.runbook_id}…`, refresh: [{ groupId: p.group_id }], executions: execution ? [execution] : [] };
+      });
+    },
+
+    async cancel(id: number, actor: Actor): Promise<ActionResult> {
+      return sql.begin(async (tx) => {
+        const p = await load(tx, id);
+        if (!p) return none("This card is gone.");
+        if (!(await transition(tx, id, ["confirming", "awaiting_second"], "open", { firstApprover: null }))) return closed(await load(tx, id), actor);
+        await record(tx, p, "cancelled", actor);
+        return { text: "Cancelled; nothing ran.", refresh: [{ groupId: p.group_id }], executions: [] };
+      });
+    },
+
+    async ignore(id: number, actor: Actor): Promise<ActionResult> {
+      return sql.begin(async (tx) => {
+        const p = await load(tx, id);
+        if (!p) return none("This card is gone.");
+        if (!(await transition(tx, id, ["open", "confirming", "awaiting_second"], "ignored", { decidedBy: actor }))) return closed(await load(tx, id), actor);
+        await record(tx, p, "ignored", actor);
+        return { text: "Ignored.", refresh: [{ groupId: p.group_id }], executions: [] };
+      });
+    },
+
+    /** A person takes a standard runbook back to manual from its result card. */
+    async demote(id: number, actor: Actor): Promise<ActionResult> {
+      return sql.begin(async (tx) => {
+        const p = await load(tx, id);
+        if (!p) return none("This card is gone.");
+        const [changed] = await tx<{ from: string }[]>`
+          update runbooks r set level = 'manual', level_changed_at = now()
+          from (select level as from from runbooks where id = ${p.runbook_id} for update) old
+          where r.id = ${p.runbook_id} and r.level <> 'manual'
+          returning old.from`;
+        if (!changed) return none(`${p.runbook_id} is already manual.`);
+        const reason = `demoted to manual by ${actor.name} from the card`;
+        await tx`
+          insert into level_changes (runbook_id, from_level, to_level, reason, actor_id, actor_name)
+          values (${p.runbook_id}, ${changed.from}, 'manual', ${reason}, ${actor.id}, ${actor.name})`;
+        await record(tx, p, "demoted", actor);
+        return {
+          text: `${p.runbook_id} is manual again.`,
+          refresh: [{ groupId: p.group_id }],
+          executions: [],
+          announcements: [{ groupId: p.group_id, episode: p.episode, text: `⬇️ ${p.runbook_id}: ${changed.from} → manual (${reason})` }],
+        };
+      });
+    },
+
+    async silence(groupId: number, episode: number, hours: number, actor: Actor): Promise<ActionResult> {
+      if (!deps.alertmanager) return none("No Alertmanager is configured (ALERTMANAGER_URL).", true);
+      const alerts = await sql<{ labels: Record<string, string>; alertname: string; fingerprint: string; annotations: Record<string, string> }[]>`
+        select labels, alertname, fingerprint, annotations from alerts where group_id = ${groupId} and episode = ${episode} and status = 'firing' order by id`;
+      if (alerts.length === 0) return none("Nothing on this card is firing any more.");
+      const matchers = silenceMatchers(alerts);
+      const startsAt = now();
+      const endsAt = new Date(startsAt.getTime() + hours * 3600_000);
+      let silenceId: string;
+      try {
+        silenceId = await deps.alertmanager.createSilence({
+          matchers,
+          startsAt,
+          endsAt,
+          createdBy: `${actor.name} (Telegram ${actor.id}) via topicops`,
+          comment: `Silenced for ${hours}h from the Telegram card of ${alerts[0]!.alertname}`,
+        });
+      } catch (error) {
+        deps.logger.warn({ err: error }, "could not create a silence");
+        return none(`Could not create the silence: ${errorMessage(error)}`, true);
+      }
+      await sql.begin(async (tx) => {
+        await tx`
+          insert into silences (chat_id, group_id, episode, alertmanager_id, matchers, starts_at, ends_at, created_by_id, created_by_name)
+          values (${deps.chatId}, ${groupId}, ${episode}, ${silenceId}, ${tx.json(matchers as never)}, ${startsAt}, ${endsAt}, ${actor.id}, ${actor.name})`;
+        const lead = alerts[0]!;
+        await tx`
+          insert into decisions (chat_id, group_id, episode, alertname, labels, summary, action, actor_id, actor_name, params)
+          values (${deps.chatId}, ${groupId}, ${episode}, ${lead.alertname}, ${tx.json(lead.labels)}, ${lead.annotations.summary ?? null},
+                  'silenced', ${actor.id}, ${actor.name}, ${tx.json({ hours: String(hours), silence: silenceId })})`;
+      });
+      return { text: `Silenced for ${hours}h (until ${formatTime(endsAt)}).`, refresh: [{ groupId }], executions: [] };
+    },
+
+    async unsilence(silenceRowId: number, actor: Actor): Promise<ActionResult> {
+      const [s] = await sql<{ id: number; group_id: number; episode: number; alertmanager_id: string; status: string }[]>`
+        select id, group_id, episode, alertmanager_id, status from silences where id = ${silenceRowId}`;
+      if (!s || s.status !== "active") return none("That silence is over already.");
+      if (!deps.alertmanager) return none("No Alertmanager is configured (ALERTMANAGER_URL).", true);
+      try {
+        await deps.alertmanager.expireSilence(s.alertmanager_id);
+      } catch (error) {
+        return none(`Could not expire the silence: ${errorMessage(error)}`, true);
+      }
+      const changed = await sql.begin(async (tx) => {
+        const rows = await tx`
+          update silences set status = 'expired', expired_by_id = ${actor.id}, expired_by_name = ${actor.name}, expired_at = now()
+          where id = ${s.id} and status = 'active' returning id`;
+        if (rows.length === 0) return false;
+        const [a] = await tx<{ alertname: string; labels: Record<string, string> }[]>`
+          select alertname, labels from alerts where group_id = ${s.group_id} and episode = ${s.episode} order by id limit 1`;
+        await tx`
+          insert into decisions (chat_id, group_id, episode, alertname, labels, action, actor_id, actor_name, params)
+          values (${deps.chatId}, ${s.group_id}, ${s.episode}, ${a?.alertname ?? "?"}, ${tx.json(a?.labels ?? {})}, 'unsilenced',
+                  ${actor.id}, ${actor.name}, ${tx.json({ silence: s.alertmanager_id })})`;
+        return true;
+      });
+      return changed ? { text: "Silence lifted.", refresh: [{ groupId: s.group_id }], executions: [] } : none("That silence is over already.");
+    },
+  };
+}
+
+export type DecisionActions = ReturnType<typeof createDecisionActions>;

@@ -1,0 +1,108 @@
+import { Composer, type Context } from "grammy";
+import type { ConversationFlavor } from "@grammyjs/conversations";
+import type { Sql } from "../../db/client.ts";
+import type { DecisionActions, ActionResult } from "../../decisions/actions.ts";
+import { displayName, type Approvers } from "../../decisions/approvers.ts";
+import { audit } from "../../decisions/audit.ts";
+import type { Logger } from "../../logger.ts";
+import { enqueueExecutions, enqueueRefresh, type Queues } from "../../jobs/queues.ts";
+import type { CallbackCodec } from "../callback-data.ts";
+import { escapeHtml } from "../render/html.ts";
+import { postNotice } from "../outbox/cards.ts";
+
+export interface ApprovalsDeps {
+  sql: Sql;
+  chatId: number;
+  codec: CallbackCodec;
+  approvers: Approvers;
+  actions: DecisionActions;
+  queues: Queues;
+  logger: Logger;
+}
+
+/** Which card a button belongs to, so a stale or refused press can still strip its keyboard. */
+async function groupOf(sql: Sql, verb: string, args: string[]): Promise<number | undefined> {
+  if (verb === "sl") return Number(args[0]);
+  if (verb === "us") return (await sql<{ group_id: number }[]>`select group_id from silences where id = ${Number(args[0])}`)[0]?.group_id;
+  return (await sql<{ group_id: number }[]>`select group_id from proposals where id = ${Number(args[0])}`)[0]?.group_id;
+}
+
+/**
+ * The card buttons. The handler only reads the press, checks who pressed and whether the button
+ * is still valid, asks the decision service, answers, and queues the follow-ups (the card's new
+ * state, the run). Everything that must happen exactly once happens in Postgres.
+ */
+export function approvalsFeature(deps: ApprovalsDeps) {
+  const { sql, codec } = deps;
+  const feature = new Composer<ConversationFlavor<Context>>();
+
+  feature.on("callback_query:data", async (ctx, next) => {
+    const decoded = codec.decode(ctx.callbackQuery.data);
+    if (!decoded) return next();
+    const { verb } = decoded;
+    const args = decoded.args.slice(0, -1);
+    const expiresAt = Number.parseInt(decoded.args.at(-1) ?? "0", 36) * 60_000;
+    const actor = { id: ctx.from.id, name: displayName(ctx.from) };
+    const refreshCard = async (reason: string) => {
+      const groupId = await groupOf(sql, verb, args);
+      if (groupId !== undefined) await enqueueRefresh(deps.queues, [groupId], `${reason}-${ctx.update.update_id}`);
+    };
+
+    if (Date.now() >= expiresAt) {
+      await audit(sql, { actorId: actor.id, actorName: actor.name, action: "stale-button", target: `${verb}:${args.join(":")}` });
+      // Expire what the button offered, then render the card again: the keyboard goes.
+      if (!["sl", "us"].includes(verb)) {
+        await sql`update proposals set status = 'expired' where id = ${Number(args[0])} and status in ('open', 'confirming', 'awaiting_second')`;
+      }
+      await refreshCard("stale");
+      await ctx.answerCallbackQuery({ text: "This button has expired.", show_alert: true });
+      return;
+    }
+    if (!(await deps.approvers.allowed(actor.id))) {
+      await audit(sql, { actorId: actor.id, actorName: actor.name, action: "refused", target: `${verb}:${args.join(":")}`, detail: { reason: "not an approver" } });
+      await ctx.answerCallbackQuery({ text: "Only approvers can do that. Ask one of them, or an admin to add you to APPROVER_IDS.", show_alert: true });
+      return;
+    }
+
+    let result: ActionResult;
+    switch (verb) {
+      case "ap":
+        result = await deps.actions.approve(Number(args[0]), actor);
+        break;
+      case "cf":
+        result = await deps.actions.confirm(Number(args[0]), actor);
+        break;
+      case "cx":
+        result = await deps.actions.cancel(Number(args[0]), actor);
+        break;
+      case "ig":
+        result = await deps.actions.ignore(Number(args[0]), actor);
+        break;
+      case "dm":
+        result = await deps.actions.demote(Number(args[0]), actor);
+        break;
+      case "sl":
+        result = await deps.actions.silence(Number(args[0]), Number(args[1]), Number(args[2]), actor);
+        break;
+      case "us":
+        result = await deps.actions.unsilence(Number(args[0]), actor);
+        break;
+      case "md":
+        await ctx.answerCallbackQuery({ text: "Send the new values in this topic." });
+        await ctx.conversation.enter("modify", Number(args[0]));
+        return;
+      default:
+        await ctx.answerCallbackQuery({ text: "This button is not known (any more).", show_alert: true });
+        return;
+    }
+    await ctx.answerCallbackQuery({ text: result.text, show_alert: result.alert ?? false });
+    await enqueueExecutions(deps.queues, result.executions);
+    await enqueueRefresh(deps.queues, result.refresh.map((r) => r.groupId), `cb-${ctx.update.update_id}`);
+    for (const a of result.announcements ?? []) {
+      const [card] = await sql<{ topic_key: string | null; message_id: number | null }[]>`
+        select topic_key, message_id from cards where group_id = ${a.groupId} and episode = ${a.episode}`;
+      await postNotice(sql, { chatId: deps.chatId, topicKey: card?.topic_key ?? null, replyToMessageId: card?.message_id ?? null, text: escapeHtml(a.text) });
+    }
+  });
+  return feature;
+}

@@ -1,0 +1,172 @@
+import { createConversation, type Conversation, type ConversationFlavor } from "@grammyjs/conversations";
+import { Menu, MenuRange } from "@grammyjs/menu";
+import { Composer, type Context } from "grammy";
+import type { Sql } from "../../db/client.ts";
+import { displayName, type Approvers } from "../../decisions/approvers.ts";
+import { audit } from "../../decisions/audit.ts";
+import type { RunbookLibrary, TrustLevel } from "../../runbooks/types.ts";
+import { computeStats, type TrustThresholds } from "../../trust/policy.ts";
+import { isLockdown, lockdown, runRecords, setLevelByHand } from "../../trust/service.ts";
+import { bold, code, escapeHtml, formatTime } from "../render/html.ts";
+
+type Ctx = ConversationFlavor<Context>;
+
+export interface TrustDeps {
+  sql: Sql;
+  library: () => RunbookLibrary | undefined;
+  approvers: Approvers;
+  thresholds: TrustThresholds;
+}
+
+const levelIcon: Record<TrustLevel, string> = { manual: "🟡", prompted: "🟠", standard: "🟢" };
+const PAGE = 8;
+
+interface Row {
+  id: string;
+  title: string;
+  level: TrustLevel;
+  risk: string;
+  pinned_level: string | null;
+}
+
+/**
+ * /trust: the ladder as a menu (@grammyjs/menu) — runbooks by level, each one's record and level
+ * history, and for approvers promote/demote by hand with a reason (asked for in a conversation).
+ * /lockdown sends everything back to manual at once; /lockdown off lifts the freeze without
+ * restoring levels.
+ */
+export function trustFeature(deps: TrustDeps) {
+  const { sql } = deps;
+
+  async function rows(): Promise<Row[]> {
+    const ids = new Set((deps.library()?.runbooks ?? []).filter((r) => r.kind === "runbook").map((r) => r.id));
+    const all = await sql<Row[]>`select id, title, level, risk, pinned_level from runbooks where removed_at is null and kind = 'runbook' order by id`;
+    return all.filter((r) => ids.size === 0 || ids.has(r.id));
+  }
+
+  async function overview(): Promise<string> {
+    const list = await rows();
+    const count = (l: TrustLevel) => list.filter((r) => r.level === l).length;
+    const locked = await isLockdown(sql);
+    return [
+      `🪜 ${bold("Trust ladder")} · ${list.length} runbooks: ${count("standard")} standard, ${count("prompted")} prompted, ${count("manual")} manual`,
+      locked ? "🔒 Lockdown is on: everything stays manual and nothing runs on its own until /lockdown off." : "",
+      "manual: approve and confirm · prompted: one tap · standard: runs on its own, reports after",
+      "Pick a runbook to see its record.",
+    ]
+      .filter(Boolean)
+      .join("\n");
+  }
+
+  async function details(id: string): Promise<string> {
+    const [rb] = await sql<Row[]>`select id, title, level, risk, pinned_level from runbooks where id = ${id}`;
+    if (!rb) return `No runbook ${escapeHtml(id)}.`;
+    const s = computeStats(await runRecords(sql, id), deps.thresholds);
+    const history = await sql<{ from_level: string; to_level: string; reason: string; created_at: Date }[]>`
+      select from_level, to_level, reason, created_at from level_changes where runbook_id = ${id} order by id desc limit 5`;
+    const lines = [
+      `${levelIcon[rb.level]} ${bold(rb.title)} (${code(rb.id)})`,
+      `Level: ${rb.level}${rb.pinned_level ? " (set by hand)" : ""} · risk ${escapeHtml(rb.risk)}`,
+      `Runs: ${s.runs} (${s.approvedRuns} approved, ${s.unattendedRuns} on its own) · ${s.succeeded} succeeded · ${s.failed} failed`,
+      s.runs > 0 ? `Success ${(s.successRate * 100).toFixed(0)} % · 90 % confident it succeeds at least ${(s.wilsonLower * 100).toFixed(0)} % of the time` : "",
+      s.recent.length > 0 ? `Latest: ${s.recent.map((o) => (o === "succeeded" ? "✅" : "❌")).join("")}` : "",
+    ];
+    if (history.length > 0) {
+      lines.push("", "Level changes:");
+      for (const h of history) lines.push(`• ${escapeHtml(formatTime(h.created_at))}: ${h.from_level} → ${h.to_level} — ${escapeHtml(h.reason)}`);
+    }
+    return lines.filter((l) => l !== "").join("\n");
+  }
+
+  const runbookMenu = new Menu<Ctx>("trust-rb", { onMenuOutdated: "The list changed; showing it again." });
+  const mainMenu = new Menu<Ctx>("trust", { onMenuOutdated: "The list changed; showing it again." });
+
+  mainMenu.dynamic(async (ctx) => {
+    const range = new MenuRange<Ctx>();
+    const list = await rows();
+    const page = Math.max(0, Number((ctx.match as string | undefined)?.startsWith("p") ? (ctx.match as string).slice(1) : 0));
+    for (const rb of list.slice(page * PAGE, page * PAGE + PAGE)) {
+      range
+        .submenu({ text: `${levelIcon[rb.level]} ${rb.id}`, payload: rb.id.slice(0, 40) }, "trust-rb", async (c) => {
+          await c.editMessageText(await details(String(c.match)), { parse_mode: "HTML" });
+        })
+        .row();
+    }
+    if (page > 0) range.text({ text: "◀", payload: `p${page - 1}` }, (c) => c.menu.update());
+    if ((page + 1) * PAGE < list.length) range.text({ text: "▶", payload: `p${page + 1}` }, (c) => c.menu.update());
+    return range;
+  });
+
+  const byHand = (to: "promote" | "demote") => async (ctx: Ctx) => {
+    const id = String(ctx.match);
+    if (!ctx.from || !(await deps.approvers.allowed(ctx.from.id))) {
+      await audit(sql, { actorId: ctx.from?.id, actorName: ctx.from ? displayName(ctx.from) : undefined, action: "refused", target: `trust:${to}:${id}` });
+      await ctx.answerCallbackQuery({ text: "Only approvers can change a runbook's level.", show_alert: true });
+      return;
+    }
+    await ctx.answerCallbackQuery();
+    await ctx.conversation.enter("trust-reason", id, to);
+  };
+  runbookMenu.dynamic((ctx) => {
+    const id = String(ctx.match);
+    return new MenuRange<Ctx>()
+      .text({ text: "⬆️ Promote", payload: id }, byHand("promote"))
+      .text({ text: "⬇️ Demote", payload: id }, byHand("demote"))
+      .row()
+      .back({ text: "« All runbooks", payload: "p0" }, async (c) => {
+        await c.editMessageText(await overview(), { parse_mode: "HTML" });
+      });
+  });
+  mainMenu.register(runbookMenu);
+
+  async function reason(conversation: Conversation<Ctx, Context>, ctx: Context, id: string, direction: "promote" | "demote") {
+    const [rb] = (await conversation.external(() => sql<Row[]>`select id, title, level, risk, pinned_level from runbooks where id = ${id}`)) as Row[];
+    if (!rb) return;
+    const order: TrustLevel[] = ["manual", "prompted", "standard"];
+    const to = order[order.indexOf(rb.level) + (direction === "promote" ? 1 : -1)];
+    if (!to) {
+      await ctx.reply(`${rb.id} is ${rb.level} already.`);
+      return;
+    }
+    await ctx.reply(`Why ${direction} ${rb.id} to ${to}? One line, or /cancel.`);
+    const answer = await conversation.waitFor(":text");
+    const text = answer.msg.text.trim();
+    if (text.startsWith("/cancel")) {
+      await answer.reply("Nothing changed.");
+      return;
+    }
+    const actor = { id: ctx.from!.id, name: displayName(ctx.from!) };
+    const result = await conversation.external(() =>
+      setLevelByHand(sql, { runbookId: rb.id, to, reason: text.slice(0, 300), actorId: actor.id, actorName: actor.name, risk: rb.risk as never }),
+    );
+    if ("refused" in result) {
+      await answer.reply(`Not changed: ${result.refused}.`);
+      return;
+    }
+    await answer.reply(`${direction === "promote" ? "⬆️" : "⬇️"} ${bold(rb.title)}: ${result.from} → ${result.to}, ${escapeHtml(result.reason)}.`, {
+      parse_mode: "HTML",
+    });
+  }
+
+  const feature = new Composer<Ctx>();
+  feature.use(createConversation(reason, "trust-reason"));
+  feature.use(mainMenu);
+  feature.command("trust", async (ctx) => {
+    await ctx.reply(await overview(), { parse_mode: "HTML", reply_markup: mainMenu });
+  });
+  feature.command("lockdown", async (ctx) => {
+    if (!ctx.from || !(await deps.approvers.allowed(ctx.from.id))) {
+      await audit(sql, { actorId: ctx.from?.id, actorName: ctx.from ? displayName(ctx.from) : undefined, action: "refused", target: "lockdown" });
+      await ctx.reply("Only approvers can lock down or lift a lockdown.");
+      return;
+    }
+    const off = ctx.match.trim().toLowerCase() === "off";
+    const result = await lockdown(sql, !off, { id: ctx.from.id, name: displayName(ctx.from) });
+    await ctx.reply(
+      off
+        ? "🔓 Lockdown lifted. Levels stay where they are (manual); runbooks earn their way up again from their record."
+        : `🔒 Lockdown: ${result.demoted.length} runbook${result.demoted.length === 1 ? "" : "s"} back to manual (${result.demoted.map((d) => d.runbookId).join(", ") || "none were above manual"}). Nothing runs on its own and nothing is promoted until /lockdown off.`,
+    );
+  });
+  return feature;
+}

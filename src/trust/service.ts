@@ -1,0 +1,104 @@
+import type { TransactionSql } from "postgres";
+import type { Sql } from "../db/client.ts";
+import type { Risk, TrustLevel } from "../runbooks/types.ts";
+import { defaultThresholds, evaluate, type Evaluation, type RunRecord, type TrustThresholds } from "./policy.ts";
+
+export function thresholdsFrom(overrides: Record<string, number> | undefined): TrustThresholds {
+  return Object.freeze({ ...defaultThresholds, ...(overrides ?? {}) });
+}
+
+export interface LevelChange {
+  runbookId: string;
+  from: TrustLevel;
+  to: TrustLevel;
+  reason: string;
+}
+
+/** A runbook's runs, as the policy reads them: finished runs only, oldest first. */
+export async function runRecords(tx: TransactionSql | Sql, runbookId: string): Promise<RunRecord[]> {
+  const rows = await tx<{ status: "succeeded" | "failed"; trigger: string; finished_at: Date }[]>`
+    select status, trigger, finished_at from executions
+    where runbook_id = ${runbookId} and status in ('succeeded', 'failed')
+    order by finished_at, id`;
+  return rows.map((r) => ({ outcome: r.status, unattended: r.trigger === "auto", at: r.finished_at }));
+}
+
+export async function isLockdown(tx: TransactionSql | Sql): Promise<boolean> {
+  const [row] = await tx<{ value: unknown }[]>`select value from settings where key = 'lockdown'`;
+  return row?.value === true;
+}
+
+/**
+ * After a run: what the record says the runbook's level should be, applied and recorded with the
+ * statistics behind it. Runs under the runbook row's lock, so two runs finishing together
+ * evaluate one after the other.
+ */
+export async function applyTrust(
+  tx: TransactionSql,
+  runbookId: string,
+  risk: Risk,
+  thresholds: TrustThresholds,
+  executionId?: number,
+): Promise<{ change: LevelChange | undefined; evaluation: Evaluation }> {
+  const [row] = await tx<{ level: TrustLevel; pinned_level: TrustLevel | null; pinned_at: Date | null }[]>`
+    select level, pinned_level, pinned_at from runbooks where id = ${runbookId} for update`;
+  const current = row?.level ?? "manual";
+  const evaluation = evaluate(
+    current,
+    await runRecords(tx, runbookId),
+    { risk, lockdown: await isLockdown(tx), ...(row?.pinned_level ? { pinned: row.pinned_level } : {}), ...(row?.pinned_at ? { pinnedAt: row.pinned_at } : {}) },
+    thresholds,
+  );
+  if (evaluation.pin === "released") await tx`update runbooks set pinned_level = null, pinned_at = null where id = ${runbookId}`;
+  if (evaluation.level === current) return { change: undefined, evaluation };
+  await tx`update runbooks set level = ${evaluation.level}, level_changed_at = now() where id = ${runbookId}`;
+  await tx`
+    insert into level_changes (runbook_id, from_level, to_level, reason, stats, execution_id)
+    values (${runbookId}, ${current}, ${evaluation.level}, ${evaluation.reason}, ${tx.json(evaluation.stats as never)}, ${executionId ?? null})`;
+  return { change: { runbookId, from: current, to: evaluation.level, reason: evaluation.reason }, evaluation };
+}
+
+/** A person sets a level by hand (/trust), with a reason; it holds until a run fails after it. */
+export async function setLevelByHand(
+  sql: Sql,
+  change: { runbookId: string; to: TrustLevel; reason: string; actorId: number; actorName: string; risk: Risk },
+): Promise<LevelChange | { refused: string }> {
+  if (change.to === "standard" && change.risk === "high") return { refused: "high-risk runbooks never run on their own (standard)" };
+  return sql.begin(async (tx) => {
+    if (change.to !== "manual" && (await isLockdown(tx))) return { refused: "lockdown is on: every runbook stays manual until /lockdown off" };
+    const [row] = await tx<{ level: TrustLevel }[]>`select level from runbooks where id = ${change.runbookId} for update`;
+    if (!row) return { refused: `no runbook "${change.runbookId}"` };
+    if (row.level === change.to) return { refused: `${change.runbookId} is ${change.to} already` };
+    await tx`update runbooks set level = ${change.to}, level_changed_at = now(), pinned_level = ${change.to}, pinned_at = now() where id = ${change.runbookId}`;
+    const stats = await runRecords(tx, change.runbookId);
+    await tx`
+      insert into level_changes (runbook_id, from_level, to_level, reason, actor_id, actor_name, stats)
+      values (${change.runbookId}, ${row.level}, ${change.to}, ${change.reason}, ${change.actorId}, ${change.actorName},
+              ${tx.json({ runs: stats.length, failed: stats.filter((s) => s.outcome === "failed").length })})`;
+    return { runbookId: change.runbookId, from: row.level, to: change.to, reason: `set by ${change.actorName}: ${change.reason}` };
+  });
+}
+
+/** /lockdown: every runbook back to manual at once, and no promotion or unattended run until it is lifted. */
+export async function lockdown(sql: Sql, on: boolean, actor: { id: number; name: string }): Promise<{ demoted: LevelChange[] }> {
+  return sql.begin(async (tx) => {
+    await tx`
+      insert into settings (key, value) values ('lockdown', ${tx.json(on)})
+      on conflict (key) do update set value = excluded.value, updated_at = now()`;
+    await tx`
+      insert into audit_log (actor_id, actor_name, action, detail) values (${actor.id}, ${actor.name}, ${on ? "lockdown-on" : "lockdown-off"}, ${tx.json({})})`;
+    if (!on) return { demoted: [] };
+    const rows = await tx<{ id: string; level: TrustLevel }[]>`
+      select id, level from runbooks where level <> 'manual' and removed_at is null order by id for update`;
+    const reason = `lockdown by ${actor.name}`;
+    for (const r of rows) {
+      await tx`update runbooks set level = 'manual', level_changed_at = now(), pinned_level = null, pinned_at = null where id = ${r.id}`;
+      await tx`
+        insert into level_changes (runbook_id, from_level, to_level, reason, actor_id, actor_name)
+        values (${r.id}, ${r.level}, 'manual', ${reason}, ${actor.id}, ${actor.name})`;
+    }
+    // Runs queued on their own must not start either.
+    await tx`update executions set status = 'refused', error = 'lockdown', finished_at = now() where status = 'queued' and trigger = 'auto'`;
+    return { demoted: rows.map((r) => ({ runbookId: r.id, from: r.level, to: "manual" as const, reason })) };
+  });
+}
