@@ -142,6 +142,8 @@ export const cards = pgTable(
     /** For notices: the thread to post in when there is no topic key (null = General). */
     targetThreadId: integer("target_thread_id"),
     replyToMessageId: integer("reply_to_message_id"),
+    /** A notice answering a card that may not be on Telegram yet: the reply is resolved when it is sent. */
+    replyToCardId: bigint("reply_to_card_id", { mode: "number" }),
     groupId: bigint("group_id", { mode: "number" }).references(() => alertGroups.id),
     episode: integer("episode"),
     /** Set when this alert card is shown as part of a rollup card instead of its own message. */

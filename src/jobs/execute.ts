@@ -45,14 +45,14 @@ export function createExecuteProcessor(deps: ExecuteDeps) {
   const { sql, logger } = deps;
 
   async function cardOf(groupId: number, episode: number) {
-    const [card] = await sql<{ topic_key: string | null; message_id: number | null }[]>`
-      select topic_key, message_id from cards where group_id = ${groupId} and episode = ${episode}`;
+    const [card] = await sql<{ id: number; topic_key: string | null }[]>`
+      select id, topic_key from cards where group_id = ${groupId} and episode = ${episode}`;
     return card;
   }
 
   async function announce(groupId: number, episode: number, text: string): Promise<void> {
     const card = await cardOf(groupId, episode);
-    await postNotice(sql, { chatId: deps.chatId, topicKey: card?.topic_key ?? null, replyToMessageId: card?.message_id ?? null, text });
+    await postNotice(sql, { chatId: deps.chatId, topicKey: card?.topic_key ?? null, replyToCardId: card?.id ?? null, text });
   }
 
   return async function execute(executionId: number): Promise<{ status: string }> {
@@ -82,7 +82,7 @@ export function createExecuteProcessor(deps: ExecuteDeps) {
     const progressCardId = await postNotice(sql, {
       chatId: deps.chatId,
       topicKey: card?.topic_key ?? null,
-      replyToMessageId: card?.message_id ?? null,
+      replyToCardId: card?.id ?? null,
       text: `▶️ Running ${bold(runbook?.title ?? claimed.runbook_id)} ${escapeHtml(who)}…`,
     });
     await sql`update executions set progress_card_id = ${progressCardId} where id = ${executionId}`;
@@ -156,7 +156,10 @@ export function progressText(runbook: Runbook | undefined, who: string, steps: r
   if (current) lines.push(`⏳ ${escapeHtml(current)}`);
   if (result?.error && !steps.some((s) => s.error)) lines.push(`❗ ${escapeHtml(truncate(result.error, 300))}`);
   if (result) {
-    const last = [...steps].reverse().find((s) => s.output.trim() !== "");
+    // The failed step's output says why; after a success, what the commands printed says what they did.
+    const withOutput = steps.filter((s) => s.output.trim() !== "");
+    const last =
+      withOutput.find((s) => s.status === "failed") ?? [...withOutput].reverse().find((s) => s.type === "run") ?? withOutput.at(-1);
     // The budget keeps the whole message under Telegram's 4,096 characters.
     const budget = Math.max(0, 3500 - lines.join("\n").length);
     if (last && budget > 100) lines.push(`<pre>${escapedWithin(last.output.trim(), budget)}</pre>`);

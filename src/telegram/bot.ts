@@ -75,6 +75,10 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   features.use(statusFeature({ sql, chatId: deps.chatId }));
   features.use(helpFeature({ sql, chatId: deps.chatId }));
   for (const feature of deps.features?.(bot.api) ?? []) features.use(feature);
+  // A press nobody recognised (a forged button, one from an old version): say so, never leave the spinner.
+  features.on("callback_query:data", async (ctx) => {
+    await ctx.answerCallbackQuery({ text: "This button is not known (any more).", show_alert: true });
+  });
   group.errorBoundary((error) => {
     logger.error({ err: error.error, updateId: error.ctx.update.update_id }, "telegram handler failed");
   }, features);

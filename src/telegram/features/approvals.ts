@@ -95,13 +95,16 @@ export function approvalsFeature(deps: ApprovalsDeps) {
         await ctx.answerCallbackQuery({ text: "This button is not known (any more).", show_alert: true });
         return;
     }
-    await ctx.answerCallbackQuery({ text: result.text, show_alert: result.alert ?? false });
+    // Follow-ups first: what was decided is committed, and a lost answer must not lose the run.
     await enqueueExecutions(deps.queues, result.executions);
     await enqueueRefresh(deps.queues, result.refresh.map((r) => r.groupId), `cb-${ctx.update.update_id}`);
+    await ctx.answerCallbackQuery({ text: result.text, show_alert: result.alert ?? false }).catch((error: unknown) => {
+      deps.logger.warn({ err: error, verb, data: ctx.callbackQuery.data }, "could not answer the button press");
+    });
     for (const a of result.announcements ?? []) {
-      const [card] = await sql<{ topic_key: string | null; message_id: number | null }[]>`
-        select topic_key, message_id from cards where group_id = ${a.groupId} and episode = ${a.episode}`;
-      await postNotice(sql, { chatId: deps.chatId, topicKey: card?.topic_key ?? null, replyToMessageId: card?.message_id ?? null, text: escapeHtml(a.text) });
+      const [card] = await sql<{ id: number; topic_key: string | null }[]>`
+        select id, topic_key from cards where group_id = ${a.groupId} and episode = ${a.episode}`;
+      await postNotice(sql, { chatId: deps.chatId, topicKey: card?.topic_key ?? null, replyToCardId: card?.id ?? null, text: escapeHtml(a.text) });
     }
   });
   return feature;

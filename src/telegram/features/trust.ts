@@ -1,5 +1,5 @@
 import { createConversation, type Conversation, type ConversationFlavor } from "@grammyjs/conversations";
-import { Menu, MenuRange } from "@grammyjs/menu";
+import { Menu, MenuRange, type MenuFlavor } from "@grammyjs/menu";
 import { Composer, type Context } from "grammy";
 import type { Sql } from "../../db/client.ts";
 import { displayName, type Approvers } from "../../decisions/approvers.ts";
@@ -10,6 +10,7 @@ import { isLockdown, lockdown, runRecords, setLevelByHand } from "../../trust/se
 import { bold, code, escapeHtml, formatTime } from "../render/html.ts";
 
 type Ctx = ConversationFlavor<Context>;
+type MenuControl = MenuFlavor["menu"];
 
 export interface TrustDeps {
   sql: Sql;
@@ -78,8 +79,10 @@ export function trustFeature(deps: TrustDeps) {
     return lines.filter((l) => l !== "").join("\n");
   }
 
-  const runbookMenu = new Menu<Ctx>("trust-rb", { onMenuOutdated: "The list changed; showing it again." });
-  const mainMenu = new Menu<Ctx>("trust", { onMenuOutdated: "The list changed; showing it again." });
+  // Handlers answer their presses themselves (a refusal says why), so the menu must not as well.
+  const options = { onMenuOutdated: "The list changed; showing it again.", autoAnswer: false } as const;
+  const runbookMenu = new Menu<Ctx>("trust-rb", options);
+  const mainMenu = new Menu<Ctx>("trust", options);
 
   mainMenu.dynamic(async (ctx) => {
     const range = new MenuRange<Ctx>();
@@ -88,12 +91,17 @@ export function trustFeature(deps: TrustDeps) {
     for (const rb of list.slice(page * PAGE, page * PAGE + PAGE)) {
       range
         .submenu({ text: `${levelIcon[rb.level]} ${rb.id}`, payload: rb.id.slice(0, 40) }, "trust-rb", async (c) => {
+          await c.answerCallbackQuery();
           await c.editMessageText(await details(String(c.match)), { parse_mode: "HTML" });
         })
         .row();
     }
-    if (page > 0) range.text({ text: "◀", payload: `p${page - 1}` }, (c) => c.menu.update());
-    if ((page + 1) * PAGE < list.length) range.text({ text: "▶", payload: `p${page + 1}` }, (c) => c.menu.update());
+    const turn = async (c: Ctx & { menu: MenuControl }) => {
+      await c.answerCallbackQuery();
+      await c.menu.update();
+    };
+    if (page > 0) range.text({ text: "◀", payload: `p${page - 1}` }, turn);
+    if ((page + 1) * PAGE < list.length) range.text({ text: "▶", payload: `p${page + 1}` }, turn);
     return range;
   });
 
@@ -114,6 +122,7 @@ export function trustFeature(deps: TrustDeps) {
       .text({ text: "⬇️ Demote", payload: id }, byHand("demote"))
       .row()
       .back({ text: "« All runbooks", payload: "p0" }, async (c) => {
+        await c.answerCallbackQuery();
         await c.editMessageText(await overview(), { parse_mode: "HTML" });
       });
   });

@@ -120,12 +120,22 @@ export async function refreshRollup(tx: Tx, rollupId: number): Promise<void> {
 /** A one-off message (a reply, an announcement) sent through the same outbox as cards. */
 export async function postNotice(
   tx: Tx,
-  notice: { chatId: number; topicKey?: string | null; threadId?: number | null; replyToMessageId?: number | null; text: string; replyMarkup?: unknown },
+  notice: {
+    chatId: number;
+    topicKey?: string | null;
+    threadId?: number | null;
+    replyToMessageId?: number | null;
+    /** Reply to this card's message, whenever it gets one (it may still be waiting in the outbox). */
+    replyToCardId?: number | null;
+    text: string;
+    replyMarkup?: unknown;
+  },
 ): Promise<number> {
   const hash = contentHash(notice.text, notice.replyMarkup);
   const [row] = await tx<CardRow[]>`
-    insert into cards (chat_id, kind, topic_key, target_thread_id, reply_to_message_id, status, text, reply_markup, content_hash, version)
-    values (${notice.chatId}, 'notice', ${notice.topicKey ?? null}, ${notice.threadId ?? null}, ${notice.replyToMessageId ?? null}, 'final',
+    insert into cards (chat_id, kind, topic_key, target_thread_id, reply_to_message_id, reply_to_card_id, status, text, reply_markup, content_hash, version)
+    values (${notice.chatId}, 'notice', ${notice.topicKey ?? null}, ${notice.threadId ?? null}, ${notice.replyToMessageId ?? null},
+            ${notice.replyToCardId ?? null}, 'final',
             ${notice.text}, ${notice.replyMarkup === undefined ? null : tx.json(notice.replyMarkup as never)}, ${hash}, 1)
     returning id, chat_id, kind, topic_key, rollup_id, message_id, content_hash, version, severity`;
   await enqueueCard(tx, row!);

@@ -44,6 +44,7 @@ interface CardRow {
   topic_key: string | null;
   target_thread_id: number | null;
   reply_to_message_id: number | null;
+  reply_to_card_id: number | null;
   rollup_id: number | null;
   text: string;
   reply_markup: unknown;
@@ -179,6 +180,17 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (storm && (await fold(card.topic_key, row))) return;
     }
 
+    // A reply to a card that is not on Telegram yet waits for it (it is queued too, and goes first
+    // by priority or is being folded); a card folded into a rollup is answered under the rollup.
+    let replyTo = card.reply_to_message_id;
+    if (card.message_id === null && card.reply_to_card_id !== null) {
+      const [target] = await sql<{ message_id: number | null; rollup_id: number | null; queued: boolean }[]>`
+        select c.message_id, c.rollup_id, exists (select 1 from outbox o where o.card_id = c.id) as queued
+        from cards c where c.id = ${card.reply_to_card_id}`;
+      const [rollup] = target?.rollup_id ? await sql<{ message_id: number | null }[]>`select message_id from cards where id = ${target.rollup_id}` : [];
+      replyTo = target?.message_id ?? rollup?.message_id ?? null;
+      if (replyTo === null && target && (target.queued || target.rollup_id !== null)) return release(row, 1000);
+    }
     // The topic first: creating it is a Telegram call of its own, which must not happen between
     // taking this send's slot and using it (two calls would go out back to back).
     if (card.message_id === null) await threadOf(card);
@@ -207,7 +219,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         const payload = {
           ...common,
           ...(threadId !== undefined ? { message_thread_id: threadId } : {}),
-          ...(card.reply_to_message_id ? { reply_parameters: { message_id: card.reply_to_message_id, allow_sending_without_reply: true } } : {}),
+          ...(replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
         };
         deps.transport.markAcquired(payload);
         const sent = await api.raw.sendMessage(payload);

@@ -1,0 +1,1 @@
+ALTER TABLE "cards" ADD COLUMN "reply_to_card_id" bigint;
