@@ -49,9 +49,9 @@ export interface PostableAlert {
  * A real Alertmanager whose only receiver is our webhook, with the bearer token the service
  * expects. Grouping waits are one second so a test sees notifications quickly.
  */
-export async function startAlertmanager(options: { webhookUrl: string; bearerToken: string; groupBy?: string[] }): Promise<RealAlertmanager> {
+export async function startAlertmanager(options: { webhookUrl: string; bearerToken: string; groupBy?: string[]; port?: number }): Promise<RealAlertmanager> {
   const dir = mkdtempSync(join(tmpdir(), "topicops-am-"));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const config = `
 route:
   receiver: topicops

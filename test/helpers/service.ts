@@ -19,6 +19,8 @@ export interface TestService {
   /** Stops the service (not the fake or the database): to restart it against the same state. */
   stopService(): Promise<void>;
   restart(): Promise<void>;
+  /** Another process of the same deployment (same database, Redis prefix and Telegram): a replica. */
+  replica(options: Partial<Omit<ServiceOptions, "logger">>): Promise<Service>;
   stop(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       logger: createLogger({ level: env.LOG_LEVEL ?? "silent" }),
     });
   let service = await start();
+  const replicas: Service[] = [];
   const handle: TestService = {
     get service() {
       return service;
@@ -81,7 +84,17 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       await service.stop();
       service = await start();
     },
+    async replica(options) {
+      const replica = await startService(loadConfig({ ...env, PORT: "0" }, ["telegram", "hooks"]), {
+        ...serviceOptions,
+        ...options,
+        logger: createLogger({ level: env.LOG_LEVEL ?? "silent" }),
+      });
+      replicas.push(replica);
+      return replica;
+    },
     async stop() {
+      for (const r of replicas) await r.stop();
       await service.stop();
       await fake.close();
       const r = new Redis(testRedisUrl);
