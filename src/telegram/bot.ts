@@ -51,6 +51,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   // Only the configured group is served; say where else the bot is being talked to, which is also
   // how an operator finds the group's id while setting up.
   bot.use(async (ctx, next) => {
+    // Who is talking, at debug level: how an operator finds the ids for APPROVER_IDS.
+    logger.debug({ updateId: ctx.update.update_id, chatId: ctx.chat?.id, from: ctx.from?.id, name: ctx.from?.first_name }, "telegram update");
     if (ctx.chat && ctx.chat.id !== deps.chatId) {
       logger.info({ chatId: ctx.chat.id, chatType: ctx.chat.type, title: "title" in ctx.chat ? ctx.chat.title : undefined }, "update from a chat that is not TELEGRAM_CHAT_ID; ignored");
     }
