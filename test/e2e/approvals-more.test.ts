@@ -1,40 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { labelsFingerprint } from "../../src/sources/fingerprint.ts";
 import { freePort, startAlertmanager, type RealAlertmanager } from "../helpers/alertmanager.ts";
-import { anna, bob, alertBody, buttons, press, say, SECRET, startTarget, writeRunbooks, type Target } from "../helpers/approvals.ts";
-import { HOOK_TOKEN, settled, startTestService, waitFor, type TestService } from "../helpers/service.ts";
+import { anna, bob, alertBody, buttons, cardIn, press, say, startApprovalsService, type Target } from "../helpers/approvals.ts";
+import { HOOK_TOKEN, settled, waitFor, type TestService } from "../helpers/service.ts";
 
 let t: TestService;
 let target: Target;
 let am: RealAlertmanager;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  target = await startTarget();
-  process.env.TOPICOPS_SECRET_APP_KEY = "app-key-0123456789";
   const amPort = await freePort();
-  t = await startTestService({
-    env: {
-      PUBLIC_URL: "https://topicops.example.net",
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-      APPROVER_IDS: `${anna.id},${bob.id}`,
-      RUNBOOKS_DIR: writeRunbooks(target.url),
-      EXEC_ALLOWLIST: process.execPath,
-      ALERTMANAGER_URL: `http://127.0.0.1:${amPort}`,
-    },
-    service: { telegramUpdates: true },
-  });
+  ({ t, target, stop } = await startApprovalsService({ ALERTMANAGER_URL: `http://127.0.0.1:${amPort}` }));
   am = await startAlertmanager({ webhookUrl: `${t.url}/hooks/alertmanager`, bearerToken: HOOK_TOKEN, port: amPort });
-  await waitFor(() => t.fake.topics().length >= 8);
 });
 afterAll(async () => {
   await am?.stop();
-  await t?.stop();
-  await target?.close();
-  delete process.env.TOPICOPS_SECRET_APP_KEY;
+  await stop?.();
 });
 
 const inbox = () => t.fake.topics().find((x) => x.name === "📥 Inbox")!.threadId;
-const cardFor = (app: string) => t.fake.messages(undefined, inbox()).find((m) => m.fromBot && m.text.includes(`app=${app}`) && !m.replyToMessageId);
+const cardFor = (app: string) => cardIn(t, inbox(), app);
 
 async function fire(app: string) {
   expect((await t.hook("/hooks/alertmanager", alertBody("AppDown", app))).status).toBe(200);

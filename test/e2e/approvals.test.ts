@@ -1,37 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCallbackCodec } from "../../src/telegram/callback-data.ts";
 import { createHash } from "node:crypto";
-import { anna, bob, eve, alertBody, buttons, press, pressData, say, SECRET, startTarget, writeRunbooks, type Target } from "../helpers/approvals.ts";
-import { settled, startTestService, waitFor, type TestService } from "../helpers/service.ts";
+import { anna, bob, eve, alertBody, buttons, cardIn, press, pressData, say, startApprovalsService, type Target } from "../helpers/approvals.ts";
+import { settled, waitFor, type TestService } from "../helpers/service.ts";
 
 let t: TestService;
 let target: Target;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  target = await startTarget();
-  process.env.TOPICOPS_SECRET_APP_KEY = "app-key-0123456789";
-  t = await startTestService({
-    env: {
-      PUBLIC_URL: "https://topicops.example.net",
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-      APPROVER_IDS: `${anna.id},${bob.id}`,
-      RUNBOOKS_DIR: writeRunbooks(target.url),
-      EXEC_ALLOWLIST: process.execPath,
-      // Standard after 5 clean runs (instead of 15) so the test climbs the whole ladder.
-      TRUST_THRESHOLDS: "standardMinWilsonLower=0.5",
-    },
-    service: { telegramUpdates: true },
-  });
-  await waitFor(() => t.fake.topics().length >= 8);
+  // Standard after 5 clean runs (instead of 15) so the test climbs the whole ladder.
+  ({ t, target, stop } = await startApprovalsService({ TRUST_THRESHOLDS: "standardMinWilsonLower=0.5" }));
 });
-afterAll(async () => {
-  await t?.stop();
-  await target?.close();
-  delete process.env.TOPICOPS_SECRET_APP_KEY;
-});
+afterAll(() => stop?.());
 
 const inbox = () => t.fake.topics().find((x) => x.name === "📥 Inbox")!.threadId;
-const cardFor = (app: string) => t.fake.messages(undefined, inbox()).find((m) => m.fromBot && m.text.includes(`app=${app}`) && !m.replyToMessageId);
+const cardFor = (app: string) => cardIn(t, inbox(), app);
 const repliesTo = (messageId: number) => t.fake.messages(undefined, inbox()).filter((m) => m.fromBot && m.replyToMessageId === messageId);
 const level = async () => (await t.db.sql<{ level: string }[]>`select level from runbooks where id = 'restart-app'`)[0]!.level;
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { InlineKeyboardButton } from "grammy/types";
 import type { FakeMessage } from "../fake-telegram/index.ts";
-import type { TestService } from "./service.ts";
+import { startTestService, waitFor, type TestService } from "./service.ts";
 
 export const SECRET = "webhook-secret_approvals_0123";
 export const anna = { id: 284019371, first_name: "Anna", username: "apetrova" };
@@ -156,4 +156,39 @@ export function postUpdate(t: TestService, update: unknown): Promise<Response> {
 export async function say(t: TestService, user: typeof anna, text: string, threadId?: number): Promise<void> {
   const update = t.fake.userMessage({ from: user, text, ...(threadId !== undefined ? { threadId } : {}) });
   await postUpdate(t, update);
+}
+
+/**
+ * The whole service in webhook mode with the test runbooks, Anna and Bob as approvers, the target
+ * service, and the runbooks' secret: what the approval tests share.
+ */
+export async function startApprovalsService(env: Record<string, string> = {}): Promise<{ t: TestService; target: Target; stop(): Promise<void> }> {
+  const target = await startTarget();
+  process.env.TOPICOPS_SECRET_APP_KEY = "app-key-0123456789";
+  const t = await startTestService({
+    env: {
+      PUBLIC_URL: "https://topicops.example.net",
+      TELEGRAM_WEBHOOK_SECRET: SECRET,
+      APPROVER_IDS: `${anna.id},${bob.id}`,
+      RUNBOOKS_DIR: writeRunbooks(target.url),
+      EXEC_ALLOWLIST: process.execPath,
+      ...env,
+    },
+    service: { telegramUpdates: true },
+  });
+  await waitFor(() => t.fake.topics().length >= 8);
+  return {
+    t,
+    target,
+    async stop() {
+      await t.stop();
+      await target.close();
+      delete process.env.TOPICOPS_SECRET_APP_KEY;
+    },
+  };
+}
+
+/** The alert cards (not replies) in a topic for one app label. */
+export function cardIn(t: TestService, threadId: number, app: string): FakeMessage | undefined {
+  return t.fake.messages(undefined, threadId).find((m) => m.fromBot && m.text.includes(`app=${app}`) && !m.replyToMessageId);
 }
