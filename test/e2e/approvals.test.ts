@@ -262,3 +262,30 @@ describe("the ladder in the group", () => {
     expect(await level()).toBe("manual");
   });
 });
+
+describe("secrets stay secret", () => {
+  it("no token or runbook secret is in any table, any queued job, or any message", async () => {
+    const secrets = [t.fake.token, t.env.HOOK_TOKEN!, t.env.TELEGRAM_WEBHOOK_SECRET!, "app-key-0123456789"];
+    const tables = await t.db.sql<{ table_name: string }[]>`
+      select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`;
+    expect(tables.length).toBeGreaterThan(10);
+    for (const { table_name } of tables) {
+      const [row] = await t.db.sql<{ dump: string | null }[]>`select string_agg(row_to_json(x)::text, '') as dump from ${t.db.sql(table_name)} x`;
+      for (const secret of secrets) expect(row!.dump ?? "", `${table_name} holds a secret`).not.toContain(secret);
+    }
+    const { Redis } = await import("ioredis");
+    const redis = new Redis(t.env.REDIS_URL!);
+    try {
+      const keys = await redis.keys(`${t.env.QUEUE_PREFIX}:*`);
+      expect(keys.length).toBeGreaterThan(0);
+      for (const key of keys) {
+        const type = await redis.type(key);
+        const dump = type === "hash" ? JSON.stringify(await redis.hgetall(key)) : type === "string" ? ((await redis.get(key)) ?? "") : "";
+        for (const secret of secrets) expect(dump, `${key} holds a secret`).not.toContain(secret);
+      }
+    } finally {
+      await redis.quit();
+    }
+    for (const message of t.fake.messages()) for (const secret of secrets) expect(message.text).not.toContain(secret);
+  });
+});
