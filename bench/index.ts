@@ -15,6 +15,7 @@ const benchmarks: { name: string; about: string; load: () => Promise<BenchModule
   { name: "storm", about: "an alert storm against Telegram's 20 calls/min: folding, limits, nothing lost", load: () => import("./storm.ts") },
   { name: "retrieval", about: "runbook matching on alerts from real rules: recall, MRR, similarity floor, worst misses", load: () => import("./retrieval.ts") },
   { name: "search-latency", about: "runbook match latency and index cost at 100/1,000/10,000 runbooks vs brute-force cosine", load: () => import("./search-latency.ts") },
+  { name: "approvals", about: "one-tap approvals through the Telegram webhook: presses/s, press -> job start, vs direct Postgres", load: () => import("./approvals.ts") },
   { name: "trust", about: "trust ladder defaults: simulated and exact chances of reaching standard, vs the design's goals", load: () => import("./trust.ts") },
 ];
 

@@ -144,3 +144,48 @@ export async function runWorkerLoad(options: WorkerLoadOptions): Promise<WorkerP
     latencyMs: summarize(latencies),
   };
 }
+
+export interface CountedLoadOptions {
+  workers: number;
+  /** Units of work in all; each is done once. */
+  count: number;
+  /** One unit of work (the i-th of `count`, in the order workers take them). */
+  task: (i: number) => Promise<void>;
+}
+
+/**
+ * `workers` loops taking the next unit until all `count` are done: a fixed amount of work (every
+ * card approved once) as fast as it goes, the same closed-loop shape as `runWorkerLoad`.
+ */
+export async function runCountedLoad(options: CountedLoadOptions): Promise<WorkerPass> {
+  let next = 0;
+  let failed = 0;
+  let firstError: string | undefined;
+  const latencies: number[] = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(options.workers, options.count) }, async () => {
+      while (next < options.count && !interrupted.aborted) {
+        const i = next++;
+        const t0 = performance.now();
+        try {
+          await options.task(i);
+          latencies.push(performance.now() - t0);
+        } catch (error) {
+          failed++;
+          firstError ??= error instanceof Error ? error.message : String(error);
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    rate: round1(latencies.length / seconds),
+    completed: latencies.length,
+    sent: next,
+    failed,
+    ...(firstError ? { firstError } : {}),
+    seconds: Math.round(seconds * 100) / 100,
+    latencyMs: summarize(latencies),
+  };
+}

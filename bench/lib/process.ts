@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { Scope } from "./scope.ts";
@@ -52,6 +52,57 @@ function processTicks(pid: number): number | undefined {
   }
 }
 
+/** CPU ticks of the process's children that have exited and been waited for (cutime + cstime): the commands it ran. */
+function childTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[13]) + Number(fields[14]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU ticks of every process whose command name is one of `names` (`postgres`, `redis-server`), alive now. */
+function ticksByCommand(names: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>(names.map((n) => [n, 0]));
+  let pids: string[] = [];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (!out.has(comm)) continue;
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(comm, out.get(comm)! + Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // Gone between listing and reading: its ticks are lost, which the caller's note allows for.
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU use of the servers a benchmark shares the machine with, by command name, in % of one core.
+ * Processes that exit during the measurement take their ticks with them (Postgres backends of
+ * closed connections), so this is a lower bound; good enough to see who competes for the CPU.
+ */
+export function commandCpuMeter(names: readonly string[]): () => Record<string, number | null> {
+  const started = performance.now();
+  const before = ticksByCommand(names);
+  return () => {
+    const seconds = (performance.now() - started) / 1000;
+    const after = ticksByCommand(names);
+    return Object.fromEntries(
+      names.map((n) => [n, before.size > 0 ? Math.round((((after.get(n) ?? 0) - (before.get(n) ?? 0)) / CLOCK_TICKS / seconds) * 1000) / 10 : null]),
+    );
+  };
+}
+
 function machineTicks(): { busy: number; total: number } | undefined {
   try {
     const stat = readFileSync("/proc/stat", "utf8");
@@ -70,21 +121,26 @@ export interface CpuUse {
   processPercent: number | null;
   /** How busy the whole machine was, in % of all its cores: near 100 means everything competed for CPU. */
   machineBusyPercent: number | null;
+  /** CPU of the commands the process ran and that ended meanwhile (runbook steps), in % of one core. */
+  childrenPercent: number | null;
 }
 
 /** Starts measuring CPU use of `pid` and of the machine; the returned function stops and reports. */
 export function cpuMeter(pid: number): () => CpuUse {
   const started = performance.now();
   const p0 = processTicks(pid);
+  const c0 = childTicks(pid);
   const m0 = machineTicks();
   return () => {
     const seconds = (performance.now() - started) / 1000;
     const p1 = processTicks(pid);
+    const c1 = childTicks(pid);
     const m1 = machineTicks();
     const round = (x: number) => Math.round(x * 10) / 10;
     return {
       processPercent: p0 !== undefined && p1 !== undefined ? round(((p1 - p0) / CLOCK_TICKS / seconds) * 100) : null,
       machineBusyPercent: m0 && m1 && m1.total > m0.total ? round(((m1.busy - m0.busy) / (m1.total - m0.total)) * 100) : null,
+      childrenPercent: c0 !== undefined && c1 !== undefined ? round(((c1 - c0) / CLOCK_TICKS / seconds) * 100) : null,
     };
   };
 }
