@@ -128,6 +128,7 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 characters of letters, digits, _ . -")
     .default("topicops"),
   WORKER_CONCURRENCY: intInRange(1, 256).default(8),
+  EXECUTION_CONCURRENCY: intInRange(1, 256).default(4),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -175,6 +176,8 @@ export interface Config {
   logLevel: string;
   queuePrefix: string;
   workerConcurrency: number;
+  /** Runbook runs one worker process carries out at once. */
+  executionConcurrency: number;
 }
 
 /** What a command needs beyond the defaults; checked together with the schema. */
@@ -253,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    executionConcurrency: e.EXECUTION_CONCURRENCY,
   };
 }
 

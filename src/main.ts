@@ -211,6 +211,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         canSuggest: () => runbooks !== undefined,
         deliveryRetentionDays: config.deliveryRetentionDays,
         execute: createExecuteProcessor({ sql, chatId, executor, runbooks: () => runbooks, queues, thresholds, logger }),
+        executionConcurrency: config.executionConcurrency,
         runbooks: () => runbooks,
       });
       dispatcher = createDispatcher({

@@ -283,7 +283,12 @@ export const decisions = pgTable(
     outcomeAt: timestamp("outcome_at", { withTimezone: true }),
     createdAt: createdAt(),
   },
-  (t) => [index("decisions_runbook_idx").on(t.runbookId, t.createdAt), index("decisions_alertname_idx").on(t.alertname, t.createdAt)],
+  (t) => [
+    index("decisions_runbook_idx").on(t.runbookId, t.createdAt),
+    index("decisions_alertname_idx").on(t.alertname, t.createdAt),
+    // Every run's end updates and reads its proposal's decisions.
+    index("decisions_proposal_idx").on(t.proposalId),
+  ],
 );
 
 /** The runbooks matched for one card (group episode), so a re-render does not search again. */

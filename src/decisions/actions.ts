@@ -169,7 +169,7 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
         if (!p) return none("This card is gone.");
         const [changed] = await tx<{ from: string }[]>`
           update runbooks r set level = 'manual', level_changed_at = now()
-          from (select level as from from runbooks where id = ${p.runbook_id} for update) old
+          from (select level as from from runbooks where id = ${p.runbook_id} for no key update) old
           where r.id = ${p.runbook_id} and r.level <> 'manual'
           returning old.from`;
         if (!changed) return none(`${p.runbook_id} is already manual.`);

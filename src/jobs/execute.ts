@@ -126,12 +126,8 @@ export function createExecuteProcessor(deps: ExecuteDeps) {
       await announce(claimed.group_id, claimed.episode, `${arrow} ${bold(runbook?.title ?? change.runbookId)}: ${change.from} → ${change.to}. ${escapeHtml(change.reason)}`);
     }
     await enqueueRefresh(deps.queues, [claimed.group_id], `ran-${executionId}`);
-    // What was decided, and how it went, becomes searchable: "last time this fired …".
-    const service = deps.runbooks();
-    if (service) {
-      const rows = await sql<{ id: number }[]>`select id from decisions where proposal_id = ${claimed.proposal_id}`;
-      for (const r of rows) await service.indexDecision(r.id).catch((error) => logger.warn({ err: error }, "could not index a decision"));
-    }
+    // What was decided, and how it went, becomes searchable ("last time this fired …") off the
+    // run's slot: the sweep indexes decisions that are not yet, within half a minute.
     logger.info({ executionId, runbook: claimed.runbook_id, status: result.status, ms: result.durationMs }, "run finished");
     return { status: result.status };
   };

@@ -63,7 +63,7 @@ export function createGroupProcessor(deps: GroupProcessorDeps) {
     options: { refresh?: boolean } = {},
   ): Promise<{ cards: number; skipped: boolean; executions: number[] }> {
     return sql.begin(async (tx) => {
-      const [g] = await tx<GroupRow[]>`select * from alert_groups where id = ${groupId} for update`;
+      const [g] = await tx<GroupRow[]>`select * from alert_groups where id = ${groupId} for no key update`;
       if (!g || (g.processed_version >= g.version && !options.refresh)) return { cards: 0, skipped: true, executions: [] };
       const executions: number[] = [];
       const touched = await tx<{ episode: number }[]>`

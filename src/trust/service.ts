@@ -31,7 +31,8 @@ export async function isLockdown(tx: TransactionSql | Sql): Promise<boolean> {
 /**
  * After a run: what the record says the runbook's level should be, applied and recorded with the
  * statistics behind it. Runs under the runbook row's lock, so two runs finishing together
- * evaluate one after the other.
+ * evaluate one after the other. (FOR NO KEY UPDATE: it must not block the foreign-key checks of
+ * decisions and runs being inserted for this runbook meanwhile, which FOR UPDATE would.)
  */
 export async function applyTrust(
   tx: TransactionSql,
@@ -41,7 +42,7 @@ export async function applyTrust(
   executionId?: number,
 ): Promise<{ change: LevelChange | undefined; evaluation: Evaluation }> {
   const [row] = await tx<{ level: TrustLevel; pinned_level: TrustLevel | null; pinned_at: Date | null }[]>`
-    select level, pinned_level, pinned_at from runbooks where id = ${runbookId} for update`;
+    select level, pinned_level, pinned_at from runbooks where id = ${runbookId} for no key update`;
   const current = row?.level ?? "manual";
   const evaluation = evaluate(
     current,
@@ -66,7 +67,7 @@ export async function setLevelByHand(
   if (change.to === "standard" && change.risk === "high") return { refused: "high-risk runbooks never run on their own (standard)" };
   return sql.begin(async (tx) => {
     if (change.to !== "manual" && (await isLockdown(tx))) return { refused: "lockdown is on: every runbook stays manual until /lockdown off" };
-    const [row] = await tx<{ level: TrustLevel }[]>`select level from runbooks where id = ${change.runbookId} for update`;
+    const [row] = await tx<{ level: TrustLevel }[]>`select level from runbooks where id = ${change.runbookId} for no key update`;
     if (!row) return { refused: `no runbook "${change.runbookId}"` };
     if (row.level === change.to) return { refused: `${change.runbookId} is ${change.to} already` };
     await tx`update runbooks set level = ${change.to}, level_changed_at = now(), pinned_level = ${change.to}, pinned_at = now() where id = ${change.runbookId}`;
@@ -89,7 +90,7 @@ export async function lockdown(sql: Sql, on: boolean, actor: { id: number; name:
       insert into audit_log (actor_id, actor_name, action, detail) values (${actor.id}, ${actor.name}, ${on ? "lockdown-on" : "lockdown-off"}, ${tx.json({})})`;
     if (!on) return { demoted: [] };
     const rows = await tx<{ id: string; level: TrustLevel }[]>`
-      select id, level from runbooks where level <> 'manual' and removed_at is null order by id for update`;
+      select id, level from runbooks where level <> 'manual' and removed_at is null order by id for no key update`;
     const reason = `lockdown by ${actor.name}`;
     for (const r of rows) {
       await tx`update runbooks set level = 'manual', level_changed_at = now(), pinned_level = null, pinned_at = null where id = ${r.id}`;

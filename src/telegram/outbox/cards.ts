@@ -16,11 +16,16 @@ export function contentHash(text: string, replyMarkup: unknown): string {
     .slice(0, 22);
 }
 
-/** New cards before edits; within each, the most severe first. */
-export function outboxPriority(card: { messageId: number | null; severity: string | null; kind: CardKind }): number {
+/**
+ * New cards before edits; within each, the most severe first. Rollups and replies to people come
+ * first; notices about a card (a run's progress, a level change) after new alerts, so a storm of
+ * runs cannot keep a new critical alert waiting.
+ */
+export function outboxPriority(card: { messageId: number | null; severity: string | null; kind: CardKind; aboutCard?: boolean }): number {
   const base = card.messageId === null ? 0 : 10;
-  // Rollups and notices (replies to people, announcements) are few and always wanted first.
-  return base + (card.kind === "alert" ? rankOf(card.severity) : 0);
+  if (card.kind === "alert") return base + rankOf(card.severity);
+  if (card.kind === "notice" && card.aboutCard) return base + 5;
+  return base;
 }
 
 export interface AlertCardWrite {
@@ -39,6 +44,7 @@ interface CardRow {
   id: number;
   chat_id: number;
   kind: CardKind;
+  reply_to_card_id?: number | null;
   topic_key: string | null;
   rollup_id: number | null;
   message_id: number | null;
@@ -54,9 +60,9 @@ interface CardRow {
  */
 export async function writeAlertCard(tx: Tx, card: AlertCardWrite): Promise<{ cardId: number; changed: boolean }> {
   const hash = contentHash(card.text, card.replyMarkup);
-  const [existing] = await tx<CardRow[]>`
-    select id, chat_id, kind, topic_key, rollup_id, message_id, content_hash, version, severity
-    from cards where group_id = ${card.groupId} and episode = ${card.episode} for update`;
+  const [existing] = await tx<(CardRow & { summary: CardSummary | null })[]>`
+    select id, chat_id, kind, topic_key, rollup_id, message_id, content_hash, version, severity, summary
+    from cards where group_id = ${card.groupId} and episode = ${card.episode} for no key update`;
   let row: CardRow;
   if (!existing) {
     const [inserted] = await tx<CardRow[]>`
@@ -76,16 +82,34 @@ export async function writeAlertCard(tx: Tx, card: AlertCardWrite): Promise<{ ca
       returning id, chat_id, kind, topic_key, rollup_id, message_id, content_hash, version, severity`;
     row = updated!;
   }
-  if (row.rollup_id !== null) await refreshRollup(tx, row.rollup_id);
-  else await enqueueCard(tx, row);
+  if (row.rollup_id === null) await enqueueCard(tx, row);
+  // A rollup shows each member's summary and severity only: a new button or runbook line on the
+  // member does not change it, and re-rendering a rollup of hundreds costs a lock and a scan.
+  else if (!existing || existing.severity !== card.severity || JSON.stringify(existing.summary) !== JSON.stringify(card.summary)) {
+    await refreshRollup(tx, row.rollup_id);
+  }
   return { cardId: row.id, changed: true };
 }
 
 export async function enqueueCard(
   tx: Tx,
-  card: { id: number; chat_id: number; topic_key: string | null; version: number; message_id: number | null; severity: string | null; kind: CardKind },
+  card: {
+    id: number;
+    chat_id: number;
+    topic_key: string | null;
+    version: number;
+    message_id: number | null;
+    severity: string | null;
+    kind: CardKind;
+    reply_to_card_id?: number | null;
+  },
 ): Promise<void> {
-  const priority = outboxPriority({ messageId: card.message_id, severity: card.severity, kind: card.kind });
+  const priority = outboxPriority({
+    messageId: card.message_id,
+    severity: card.severity,
+    kind: card.kind,
+    aboutCard: card.reply_to_card_id !== null && card.reply_to_card_id !== undefined,
+  });
   await tx`
     insert into outbox (card_id, chat_id, topic_key, priority, version)
     values (${card.id}, ${card.chat_id}, ${card.topic_key}, ${priority}, ${card.version})
@@ -100,7 +124,7 @@ export async function enqueueCard(
 export async function refreshRollup(tx: Tx, rollupId: number): Promise<void> {
   const [rollup] = await tx<CardRow[]>`
     select id, chat_id, kind, topic_key, rollup_id, message_id, content_hash, version, severity
-    from cards where id = ${rollupId} for update`;
+    from cards where id = ${rollupId} for no key update`;
   if (!rollup) return;
   const members = await tx<{ severity: string | null; summary: CardSummary; created_at: Date; updated_at: Date }[]>`
     select severity, summary, created_at, updated_at from cards where rollup_id = ${rollupId} order by id`;
@@ -137,7 +161,7 @@ export async function postNotice(
     values (${notice.chatId}, 'notice', ${notice.topicKey ?? null}, ${notice.threadId ?? null}, ${notice.replyToMessageId ?? null},
             ${notice.replyToCardId ?? null}, 'final',
             ${notice.text}, ${notice.replyMarkup === undefined ? null : tx.json(notice.replyMarkup as never)}, ${hash}, 1)
-    returning id, chat_id, kind, topic_key, rollup_id, message_id, content_hash, version, severity`;
+    returning id, chat_id, kind, topic_key, rollup_id, message_id, content_hash, version, severity, reply_to_card_id`;
   await enqueueCard(tx, row!);
   return row!.id;
 }
@@ -149,6 +173,6 @@ export async function updateNotice(tx: Tx, cardId: number, text: string, replyMa
     update cards set text = ${text}, reply_markup = ${replyMarkup === undefined ? null : tx.json(replyMarkup as never)},
            content_hash = ${hash}, version = version + 1, updated_at = now()
     where id = ${cardId} and content_hash <> ${hash}
-    returning id, chat_id, kind, topic_key, rollup_id, message_id, content_hash, version, severity`;
+    returning id, chat_id, kind, topic_key, rollup_id, message_id, content_hash, version, severity, reply_to_card_id`;
   if (row) await enqueueCard(tx, row);
 }

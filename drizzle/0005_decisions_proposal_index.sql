@@ -1,0 +1,1 @@
+CREATE INDEX "decisions_proposal_idx" ON "decisions" USING btree ("proposal_id");
