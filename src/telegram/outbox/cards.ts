@@ -85,7 +85,7 @@ export async function writeAlertCard(tx: Tx, card: AlertCardWrite): Promise<{ ca
   if (row.rollup_id === null) await enqueueCard(tx, row);
   // A rollup shows each member's summary and severity only: a new button or runbook line on the
   // member does not change it, and re-rendering a rollup of hundreds costs a lock and a scan.
-  else if (!existing || existing.severity !== card.severity || JSON.stringify(existing.summary) !== JSON.stringify(card.summary)) {
+  else if (!existing || existing.severity !== card.severity || !sameSummary(existing.summary, card.summary)) {
     await refreshRollup(tx, row.rollup_id);
   }
   return { cardId: row.id, changed: true };
@@ -175,4 +175,10 @@ export async function updateNotice(tx: Tx, cardId: number, text: string, replyMa
     where id = ${cardId} and content_hash <> ${hash}
     returning id, chat_id, kind, topic_key, rollup_id, message_id, content_hash, version, severity, reply_to_card_id`;
   if (row) await enqueueCard(tx, row);
+}
+
+/** jsonb hands keys back in its own order, so compare the fields, not two JSON strings. */
+function sameSummary(a: CardSummary | null, b: CardSummary): boolean {
+  if (!a) return false;
+  return (Object.keys(b) as (keyof CardSummary)[]).every((k) => a[k] === b[k]) && Object.keys(a).length === Object.keys(b).length;
 }
