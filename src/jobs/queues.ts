@@ -71,8 +71,27 @@ export async function enqueueRefresh(queues: Queues, groupIds: readonly number[]
   );
 }
 
+export function executionJobId(executionId: number): string {
+  return `exec-${executionId}`;
+}
+
 /** One job per execution row: the id is the execution's, so enqueueing it twice runs it once. */
 export async function enqueueExecutions(queues: Queues, executionIds: readonly number[]): Promise<void> {
   if (executionIds.length === 0) return;
-  await queues.executions.addBulk(executionIds.map((id) => ({ name: "execute", data: { executionId: id }, opts: { jobId: `exec-${id}` } })));
+  await queues.executions.addBulk(executionIds.map((id) => ({ name: "execute", data: { executionId: id }, opts: { jobId: executionJobId(id) } })));
+}
+
+/**
+ * Adding a job under the id of a finished one does nothing, so work the database still calls
+ * undone would never run again. Such a job failed for good, or it belongs to a database this Redis
+ * served before (a restore, a re-created database reusing ids): it is removed, and the id is free.
+ * A job that finished a moment ago and is removed needlessly runs again and finds nothing to do.
+ */
+export async function clearFinishedJobs(queue: Queue, jobIds: readonly string[]): Promise<number> {
+  let cleared = 0;
+  for (const id of jobIds) {
+    const state = await queue.getJobState(id);
+    if (state === "completed" || state === "failed") cleared += await queue.remove(id);
+  }
+  return cleared;
 }

@@ -9,6 +9,9 @@ import {
   enqueueExecutions,
   enqueueGroups,
   enqueueRefresh,
+  clearFinishedJobs,
+  executionJobId,
+  processGroupJobId,
   type ExecuteJob,
   type ProcessGroupJob,
   type Queues,
@@ -57,8 +60,11 @@ export function createWorkers(deps: WorkersDeps): Workers {
   let executions: Worker | undefined;
 
   async function sweep(): Promise<number> {
-    const behind = await deps.sql<{ id: number; version: number }[]>`
-      select id, version from alert_groups where processed_version < version order by id limit 5000`;
+    const behind = await deps.sql<{ id: number; version: number; waiting: boolean }[]>`
+      select id, version, updated_at < now() - interval '30 seconds' as waiting
+      from alert_groups where processed_version < version order by id limit 5000`;
+    // Only groups behind for a while can be blocked by a finished job; the rest are still in the queue.
+    await clearFinishedJobs(deps.queues.signals, behind.filter((g) => g.waiting).map((g) => processGroupJobId(g.id, g.version)));
     await enqueueGroups(deps.queues, behind);
     if (behind.length > 0) logger.info({ groups: behind.length }, "sweep re-enqueued groups behind their stored version");
     if (deps.canSuggest?.()) {
@@ -73,12 +79,8 @@ export function createWorkers(deps: WorkersDeps): Workers {
     // Runs stored as queued whose enqueue was lost (Redis down, process killed after the commit).
     const queued = await deps.sql<{ id: number }[]>`
       select id from executions where status = 'queued' and queued_at < now() - interval '30 seconds' order by id limit 500`;
-    for (const q of queued) {
-      // A job that ended without claiming its run (the database was down, say) would block a new
-      // one with the same id: clear it, the row says the run never started.
-      const stale = await deps.queues.executions.getJob(`exec-${q.id}`);
-      if (stale && ((await stale.isFailed()) || (await stale.isCompleted()))) await stale.remove();
-    }
+    // A job that ended without claiming its run (the database was down, say): the row says the run never started.
+    await clearFinishedJobs(deps.queues.executions, queued.map((q) => executionJobId(q.id)));
     await enqueueExecutions(deps.queues, queued.map((q) => q.id));
     // Decisions made in the web process (ignore, silence …) become searchable here.
     const service = deps.runbooks?.();

@@ -34,4 +34,25 @@ describe("the sweep", () => {
     expect(alerts.length).toBe(before[0]!.n);
     expect(alerts.every((a) => a.last_delivery_id === null)).toBe(true);
   });
+
+  it("gets a card out when Redis still holds a finished job under the group's id (the database was re-created)", async () => {
+    const body = fixture("alertmanager/assembled-firing-pv-filling-up-am034-format.json");
+    const cards = () => t.fake.messages().filter((m) => m.text.includes("KubePersistentVolumeFillingUp"));
+    expect(cards()).toHaveLength(1);
+    const [first] = await t.db.sql<{ id: number; version: number }[]>`select id, version from alert_groups order by id limit 1`;
+    expect(await t.service.queues.signals.getJobState(`g-${first!.id}-v${first!.version}`)).toBe("completed");
+    // A new, empty database behind the same Redis: ids start again at 1.
+    await t.db.sql`truncate alert_groups, alerts, alert_events, cards, outbox, deliveries restart identity cascade`;
+    const res = await t.hook("/hooks/alertmanager", body);
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(cards()).toHaveLength(1);
+    // The sweep only looks at groups behind for a while; this one is made to look it.
+    await t.db.sql`update alert_groups set updated_at = now() - interval '1 minute'`;
+    await t.service.workers!.sweep();
+    await settled(t);
+    expect(cards()).toHaveLength(2);
+    const [group] = await t.db.sql<{ behind: boolean }[]>`select processed_version < version as behind from alert_groups`;
+    expect(group!.behind).toBe(false);
+  });
 });
