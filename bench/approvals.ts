@@ -19,9 +19,9 @@ import { setLevelByHand } from "../src/trust/service.ts";
 import { anna, bob } from "../test/helpers/approvals.ts";
 import { alertmanagerPayload, groupKeyOf, workloadAlert } from "./lib/alertmanager.ts";
 import { buttonData, postTelegramUpdate, serviceButtonCodec } from "./lib/buttons.ts";
-import { benchPrefix, createBenchDatabase, environment, type BenchDatabase } from "./lib/infra.ts";
+import { benchPrefix, checkoutLine, createBenchDatabase, environment, type BenchDatabase } from "./lib/infra.ts";
 import { runCountedLoad } from "./lib/load.ts";
-import { commandCpuMeter, cpuMeter, type CpuUse, type MemoryStatus } from "./lib/process.ts";
+import { commandCpuMeter, cpuMeter, logSummaryLine, type CpuUse, type MemoryStatus } from "./lib/process.ts";
 import type { Scope } from "./lib/scope.ts";
 import { createScope, interrupted } from "./lib/scope.ts";
 import { BENCH_HOOK_TOKEN, serviceRoot, startBenchTelegram, startServiceProcess } from "./lib/service.ts";
@@ -680,7 +680,7 @@ export async function run(): Promise<BenchResult> {
 
     const row = (label: string, s: LatencySummary) => [label, s.count, s.p50, s.p90, s.p99, s.max];
     const report = [
-      `service checkout: ${String(env.serviceCommit)} (${String(env.serviceRoot)}); load average at start ${JSON.stringify(env.loadAverageAtStart)} on ${String(env.cpus)} CPUs`,
+      checkoutLine(env),
       `service: \`topicops serve\` in webhook mode, APPROVER_IDS set, one runbook (${RUNBOOK_ID}: \`node -e ""\`, risk low) set from ${startLevel} to prompted by hand before the cards (one tap runs it; pinned, as /trust does)`,
       `cards: ${total} one-alert groups in one topic; proposals in Postgres ${round1((proposalsAt - prepareStart) / 1000)} s after the storm began. Buttons built with the service's codec from the proposal ids`,
       `  (cards with a message of their own: ${shownOn["own message"] ?? 0}; folded into a rollup, which shows no buttons: ${shownOn["rollup message"] ?? 0}; not on Telegram: ${shownOn.none ?? 0}); ${buttonsSame}/${buttonsSeen} of the Approve buttons Telegram shows match`,
@@ -725,7 +725,7 @@ export async function run(): Promise<BenchResult> {
         ? `  a critical alert fired then: its new card (outbox priority ${probe.priority}) is behind ${probe.ahead} rows (${aheadKinds?.notices ?? "?"} run notices, ${aheadKinds?.others ?? "?"} other), ≈ ${round1((probe.ahead * minIntervalMs) / 60_000)} min at one call per ${minIntervalMs / 1000} s`
         : `  a critical alert fired then: its card did not reach the outbox within 30 s`,
       `service RSS: ${mb(readyMemory) ?? "?"} MB when ready, ${mb(preparedMemory) ?? "?"} MB with the cards made, ${mb(afterBurstMemory) ?? "?"} MB after the burst, ${mb(endMemory) ?? "?"} MB at the end; peak ${peakMb ?? "?"} MB (VmHWM)`,
-      `service log: ${serviceLogs.warn} warnings, ${serviceLogs.error} errors${serviceLogs.messages.length > 0 ? ` (first: ${serviceLogs.messages[0]!.msg})` : ""}`,
+      logSummaryLine(serviceLogs),
       `direct Postgres per press, as the service sends it: insert telegram_updates; read conversation_state; begin; select the proposal; conditional update … returning; select the alert; insert the decision; insert the execution … on conflict do nothing returning; commit`,
     ];
 

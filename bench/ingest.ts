@@ -10,9 +10,9 @@ import { randomInt } from "node:crypto";
 import { join } from "node:path";
 import type { Database } from "../src/db/client.ts";
 import { alertmanagerPayload, groupKeyOf, workloadAlert, type BenchGroup } from "./lib/alertmanager.ts";
-import { benchPrefix, createBenchDatabase, environment } from "./lib/infra.ts";
+import { benchPrefix, checkoutLine, createBenchDatabase, environment } from "./lib/infra.ts";
 import { runHttpLoad, runWorkerLoad, type LoadPass, type WorkerPass } from "./lib/load.ts";
-import { cpuMeter, freePort, repoRoot, startChild, type Child, type CpuUse, type MemoryStatus } from "./lib/process.ts";
+import { cpuMeter, freePort, logSummaryLine, repoRoot, startChild, type Child, type CpuUse, type MemoryStatus } from "./lib/process.ts";
 import { createScope } from "./lib/scope.ts";
 import { BENCH_HOOK_TOKEN, serviceRoot, startBenchTelegram, startServiceProcess } from "./lib/service.ts";
 import { ratio, round1 } from "./lib/stats.ts";
@@ -209,7 +209,7 @@ export async function run(): Promise<BenchResult> {
     ];
 
     const report = [
-      `service checkout: ${String(env.serviceCommit)} (${String(env.serviceRoot)}); load average at start ${JSON.stringify(env.loadAverageAtStart)} on ${String(env.cpus)} CPUs`,
+      checkoutLine(env),
       `${CONNECTIONS} connections, ${SECONDS} s per pass after a ${WARMUP_SECONDS} s warm-up; each request is one Alertmanager v4 delivery of ${ALERTS_PER_GROUP} alerts (~${Math.round(bodyOf(0).length / 1024)} KiB)`,
       `service under test: \`topicops web\` only (stores and enqueues; workers off, so no rendering or Telegram in the measurement)`,
       "",
@@ -223,7 +223,7 @@ export async function run(): Promise<BenchResult> {
       `service / direct inserts: ${vsDirect.fraction} (${vsDirect.percent} %)`,
       `duplicates / new groups:  ${dupVsNew.fraction} (${dupVsNew.percent} %)`,
       `service RSS: ${serviceIdle ? round1(serviceIdle.rssKb / 1024) : "?"} MB when ready, peak ${mb(serviceMemory)} MB (VmHWM); bare hono peak ${mb(bareMemory)} MB`,
-      `service log: ${serviceLogs.warn} warnings, ${serviceLogs.error} errors${serviceLogs.messages.length > 0 ? ` (first: ${serviceLogs.messages[0]!.msg})` : ""}`,
+      logSummaryLine(serviceLogs),
       `CPU (% of one core; machine busy in % of all ${String(env.cpus)} cores, shared by load generator, server and Postgres):`,
       `  service new: server ${cpuLine(serviceNew.cpu)}, generator ${serviceNew.loadGeneratorCpuPercent} %`,
       `  service dup: server ${cpuLine(serviceDup.cpu)}, generator ${serviceDup.loadGeneratorCpuPercent} %`,

@@ -15,12 +15,13 @@ import { normalizeFormattedText } from "../test/fake-telegram/format.ts";
 import { loadConfig } from "../src/config.ts";
 import { RATE_WINDOW_MARGIN_MS } from "../src/telegram/rate-limit.ts";
 import { alertmanagerPayload, groupKeyOf, workloadAlert, type BenchAlert } from "./lib/alertmanager.ts";
-import { benchPrefix, createBenchDatabase, environment, type BenchDatabase } from "./lib/infra.ts";
+import { benchPrefix, checkoutLine, createBenchDatabase, environment, type BenchDatabase } from "./lib/infra.ts";
 import type { Scope } from "./lib/scope.ts";
 import { createScope, interrupted } from "./lib/scope.ts";
 import { BENCH_HOOK_TOKEN, serviceRoot, startBenchTelegram, startServiceProcess } from "./lib/service.ts";
 import { round1, round2, seededRandom, slidingWindowMax, summarize } from "./lib/stats.ts";
 import type { BenchCheck, BenchResult } from "./lib/types.ts";
+import { logSummaryLine } from "./lib/process.ts";
 
 const STORM_SECONDS = Number(process.env.BENCH_STORM_SECONDS ?? 60);
 /** Counts scale with the duration, so a short run is the same storm, only smaller. */
@@ -386,7 +387,7 @@ export async function run(): Promise<BenchResult> {
     ];
 
     const report = [
-      `service checkout: ${String(env.serviceCommit)} (${String(env.serviceRoot)}); load average at start ${JSON.stringify(env.loadAverageAtStart)} on ${String(env.cpus)} CPUs`,
+      checkoutLine(env),
       `${TOTAL_ALERTS} alerts (${alertStats!.resolved} resolved during the storm) in ${alertStats!.groups} groups, ${deliveries.length} deliveries over ${round1((lastDeliverySentAt - firstDeliveryAt) / 1000)} s (${round1(deliveries.length / Math.max(1, STORM_SECONDS))}/s), ${TEAMS.length} team topics`,
       `service: \`topicops serve\`, Telegram limit left at its default (${TELEGRAM_PER_MINUTE}/min); fake Telegram enforcing ${TELEGRAM_PER_MINUTE}/min with 429s`,
       `webhook latency during the storm: p50 ${deliveryLatency.p50} ms, p99 ${deliveryLatency.p99} ms, max ${deliveryLatency.max} ms; ${deliveryFailures.length} failed`,
@@ -402,7 +403,7 @@ export async function run(): Promise<BenchResult> {
       `cards: ${cardStats!.alert_cards} alert cards, ${cardStats!.own_message} posted on their own, ${cardStats!.folded} folded into ${cardStats!.rollups} rollup cards (${cardStats!.rollups_sent} posted)`,
       `alerts not represented on Telegram: ${representation.unrepresented} of ${representation.alerts}${formatReasons(representation.reasons)}; card texts differing from Postgres: ${representation.textMismatches} of ${representation.shownCards} messages`,
       `service RSS: ${mb(readyMemory?.rssKb) ?? "?"} MB when ready, peak ${mb(serviceMemory?.peakRssKb) ?? "?"} MB (VmHWM)`,
-      `service log: ${serviceLogs.warn} warnings, ${serviceLogs.error} errors${serviceLogs.messages.length > 0 ? ` (first: ${serviceLogs.messages[0]!.msg})` : ""}`,
+      logSummaryLine(serviceLogs),
       "",
       `why folding matters: at ${TELEGRAM_PER_MINUTE} calls/min, ${TOTAL_ALERTS} alerts posted one by one would take ${oneByOneMinutes} min (${round1(oneByOneMinutes / 60)} h),`,
       `and even one card per group (${alertStats!.groups}) would take ${Math.round(alertStats!.groups / TELEGRAM_PER_MINUTE)} min; the service folds pending new cards of a topic into a`,

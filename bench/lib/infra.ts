@@ -66,35 +66,8 @@ function commitOf(dir: string): string {
   }
 }
 
-/** Versions and machine, so a result file says what it was measured against. */
-export async function environment(db: Database, serviceRoot: string): Promise<Record<string, unknown>> {
-  const os = await import("node:os");
-  const [pg] = await db.sql<{ version: string }[]>`select current_setting('server_version') as version`;
-  const redis = new Redis(benchRedisUrl, { maxRetriesPerRequest: 1 });
-  let redisVersion = "unknown";
-  try {
-    redisVersion = /redis_version:(\S+)/.exec(await redis.info("server"))?.[1] ?? "unknown";
-  } finally {
-    redis.disconnect();
-  }
-  return {
-    serviceRoot,
-    serviceCommit: commitOf(serviceRoot),
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model ?? "unknown",
-    memoryMb: Math.round(os.totalmem() / 1024 / 1024),
-    // Anything else running on the machine (tests, another benchmark) skews every number here.
-    loadAverageAtStart: os.loadavg().map((n) => Math.round(n * 100) / 100),
-    postgres: pg?.version,
-    redis: redisVersion,
-  };
-}
-
 /**
- * The machine and checkout, for benchmarks that run in-process and need no database or Redis:
- * what `environment()` records, minus the server versions.
+ * The machine and checkout, for benchmarks that run in-process and need no database or Redis.
  */
 export async function machineEnvironment(serviceRoot: string): Promise<Record<string, unknown>> {
   const os = await import("node:os");
@@ -106,6 +79,25 @@ export async function machineEnvironment(serviceRoot: string): Promise<Record<st
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? "unknown",
     memoryMb: Math.round(os.totalmem() / 1024 / 1024),
+    // Anything else running on the machine (tests, another benchmark) skews every number here.
     loadAverageAtStart: os.loadavg().map((n) => Math.round(n * 100) / 100),
   };
+}
+
+/** Versions and machine, so a result file says what it was measured against: the machine, plus the servers' versions. */
+export async function environment(db: Database, serviceRoot: string): Promise<Record<string, unknown>> {
+  const [pg] = await db.sql<{ version: string }[]>`select current_setting('server_version') as version`;
+  const redis = new Redis(benchRedisUrl, { maxRetriesPerRequest: 1 });
+  let redisVersion = "unknown";
+  try {
+    redisVersion = /redis_version:(\S+)/.exec(await redis.info("server"))?.[1] ?? "unknown";
+  } finally {
+    redis.disconnect();
+  }
+  return { ...(await machineEnvironment(serviceRoot)), postgres: pg?.version, redis: redisVersion };
+}
+
+/** One report line: which checkout was measured, and how busy the machine was when it began. */
+export function checkoutLine(env: Record<string, unknown>): string {
+  return `service checkout: ${String(env.serviceCommit)} (${String(env.serviceRoot)}); load average at start ${JSON.stringify(env.loadAverageAtStart)} on ${String(env.cpus)} CPUs`;
 }

@@ -113,36 +113,8 @@ export interface WorkerPass {
 
 /** `workers` loops doing `task` back to back for `seconds`: the same closed-loop shape as autocannon's connections. */
 export async function runWorkerLoad(options: WorkerLoadOptions): Promise<WorkerPass> {
-  let next = 0;
-  let failed = 0;
-  let firstError: string | undefined;
-  const latencies: number[] = [];
-  const started = performance.now();
-  const deadline = started + options.seconds * 1000;
-  await Promise.all(
-    Array.from({ length: options.workers }, async () => {
-      while (performance.now() < deadline && !interrupted.aborted) {
-        const t0 = performance.now();
-        try {
-          await options.task(next++);
-          latencies.push(performance.now() - t0);
-        } catch (error) {
-          failed++;
-          firstError ??= error instanceof Error ? error.message : String(error);
-        }
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  return {
-    rate: round1(latencies.length / seconds),
-    completed: latencies.length,
-    sent: next,
-    failed,
-    ...(firstError ? { firstError } : {}),
-    seconds: Math.round(seconds * 100) / 100,
-    latencyMs: summarize(latencies),
-  };
+  const deadline = performance.now() + options.seconds * 1000;
+  return closedLoop(options.workers, () => performance.now() < deadline, options.task);
 }
 
 export interface CountedLoadOptions {
@@ -158,18 +130,23 @@ export interface CountedLoadOptions {
  * card approved once) as fast as it goes, the same closed-loop shape as `runWorkerLoad`.
  */
 export async function runCountedLoad(options: CountedLoadOptions): Promise<WorkerPass> {
+  return closedLoop(Math.min(options.workers, options.count), (next) => next < options.count, options.task);
+}
+
+/** `workers` loops, each taking the next unit while `more(next)` holds, timing every one that succeeds. */
+async function closedLoop(workers: number, more: (next: number) => boolean, task: (i: number) => Promise<void>): Promise<WorkerPass> {
   let next = 0;
   let failed = 0;
   let firstError: string | undefined;
   const latencies: number[] = [];
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: Math.min(options.workers, options.count) }, async () => {
-      while (next < options.count && !interrupted.aborted) {
+    Array.from({ length: workers }, async () => {
+      while (more(next) && !interrupted.aborted) {
         const i = next++;
         const t0 = performance.now();
         try {
-          await options.task(i);
+          await task(i);
           latencies.push(performance.now() - t0);
         } catch (error) {
           failed++;

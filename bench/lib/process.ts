@@ -153,6 +153,12 @@ export interface LogSummary {
   messages: { level: string; msg: string; count: number }[];
 }
 
+/** One report line: how much the service complained while it was measured. */
+export function logSummaryLine(logs: LogSummary): string {
+  const first = logs.messages[0];
+  return `service log: ${logs.warn} warnings, ${logs.error} errors${first ? ` (first: ${first.msg})` : ""}`;
+}
+
 export interface Child {
   name: string;
   pid: number;
