@@ -3,6 +3,7 @@ import { enqueueGroups, type Queues } from "../jobs/queues.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
 import { parseAlertmanager } from "../sources/alertmanager.ts";
+import { withTimeout } from "../util/with-timeout.ts";
 import type { IngestStore } from "./store.ts";
 
 export { createIngestStore, type IngestStore, type StoredDelivery } from "./store.ts";
@@ -39,18 +40,10 @@ export function createIngest(deps: IngestDeps) {
 
   async function enqueue(groups: { id: number; version: number }[]): Promise<void> {
     const timeout = deps.enqueueTimeoutMs ?? 2000;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        enqueueGroups(queues, groups),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`enqueue took longer than ${timeout} ms`)), timeout);
-        }),
-      ]);
+      await withTimeout(enqueueGroups(queues, groups), timeout, `enqueue took longer than ${timeout} ms`);
     } catch (error) {
       logger.warn({ err: error, groups: groups.map((g) => g.id) }, "stored but not enqueued; the sweeper will pick it up");
-    } finally {
-      clearTimeout(timer);
     }
   }
 

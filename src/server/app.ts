@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Hono, type Handler } from "hono";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
+import { withTimeout } from "../util/with-timeout.ts";
 import { errorHandler } from "./errors.ts";
 import { hookRoutes, type HookDeps } from "./hooks.ts";
 
@@ -58,14 +59,4 @@ export function createApp(deps: AppDeps) {
   if (deps.hooks) app.route("/hooks", hookRoutes(deps.hooks));
   if (deps.telegramWebhook) app.post("/telegram", deps.telegramWebhook);
   return app;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
