@@ -58,6 +58,13 @@ export function createIngest(deps: IngestDeps) {
       }
       const group = parseAlertmanager(json);
       const stored = await store.storeAlertGroup({ source: "alertmanager", ...raw }, group);
+      if (group.warnings.length > 0) {
+        // What the parser filled in or ignored, one line per delivery; the delivery id finds the raw body.
+        logger.info(
+          { source: group.source, groupKey: group.groupKey, deliveryId: stored.deliveryId, warnings: group.warnings },
+          "accepted a delivery with tolerated oddities",
+        );
+      }
       for (const a of group.alerts) metrics?.signals.inc({ source: "alertmanager", status: a.status });
       if (stored.changed) await enqueue(stored.groups);
       metrics?.ingestSeconds.observe({ source: "alertmanager" }, (performance.now() - started) / 1000);
