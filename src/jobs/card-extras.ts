@@ -5,7 +5,7 @@ import type { Logger } from "../logger.ts";
 import type { LastTime } from "../runbooks/history.ts";
 import type { RunbookMatch } from "../runbooks/match.ts";
 import { shortDate, type RunbookService } from "../runbooks/service.ts";
-import { leadAlert, type CardAlert, type CardSection } from "../telegram/render/alert-card.ts";
+import type { CardAlert, CardSection } from "../telegram/render/alert-card.ts";
 import { renderRunbooksSection } from "../telegram/render/runbooks-section.ts";
 
 interface Found {
@@ -19,6 +19,8 @@ export interface CardExtrasInput {
   groupId: number;
   episode: number;
   alerts: readonly CardAlert[];
+  /** The card's lead alert (leadAlert of `alerts`), as the group processor already picked it. */
+  lead: CardAlert;
   cardCreatedAt: Date;
 }
 
@@ -40,7 +42,8 @@ export function createCardExtras(deps: {
   logger: Logger;
 }) {
   return async (input: CardExtrasInput): Promise<CardExtras> => {
-    const lead = leadAlert(input.alerts.filter((a) => a.status === "firing"));
+    // Firing alerts sort first, so the lead is firing whenever any alert is: suggestions are for those.
+    const lead = input.lead.status === "firing" ? input.lead : undefined;
     const sections: CardSection[] = [];
     let found: Found | undefined;
     if (lead) {
@@ -73,7 +76,7 @@ export function createCardExtras(deps: {
       }
     }
     if (!deps.decide) return { sections, replyMarkup: undefined, executions: [] };
-    const decision = await deps.decide({ ...input, lead: leadAlert(input.alerts), matches: found?.matches });
+    const decision = await deps.decide({ ...input, matches: found?.matches });
     return { sections: [...sections, ...decision.sections], replyMarkup: decision.replyMarkup, executions: decision.executions };
   };
 }

@@ -91,7 +91,7 @@ export function createGroupProcessor(deps: GroupProcessorDeps) {
         const route = deps.route({ source: g.source, kind: "alert", severity: mostSevere(alerts), labels: lead.labels });
         const [existing] = await tx<{ created_at: Date }[]>`select created_at from cards where group_id = ${groupId} and episode = ${episode}`;
         const extras = deps.extras
-          ? await deps.extras({ tx, chatId, groupId, episode, alerts, cardCreatedAt: existing?.created_at ?? new Date() })
+          ? await deps.extras({ tx, chatId, groupId, episode, alerts, lead, cardCreatedAt: existing?.created_at ?? new Date() })
           : { sections: [], replyMarkup: undefined, executions: [] };
         executions.push(...extras.executions);
         const rendered = renderAlertCard(
