@@ -7,6 +7,7 @@ import {
   formatDuration,
   formatLabels,
   formatTime,
+  italic,
   link,
   safeUrl,
   truncate,
@@ -47,7 +48,8 @@ export interface CardSection {
 const severityRank: Record<string, number> = { critical: 0, page: 0, high: 1, error: 1, warning: 2, medium: 2, info: 3, low: 3, none: 4 };
 export const rankOf = (severity: string | null) => (severity === null ? 4 : (severityRank[severity] ?? 3));
 
-const firingIcon = (severity: string | null) => ["🔴", "🟠", "🟠", "🔵", "⚪"][rankOf(severity)] ?? "⚪";
+/** The dot a firing alert (or a rollup line with firing groups) shows for its severity. */
+export const firingIcon = (severity: string | null) => ["🔴", "🟠", "🟠", "🔵", "⚪"][rankOf(severity)] ?? "⚪";
 
 /** Labels that say which instance of a problem this is, most telling first. */
 const identifyingLabels = [
@@ -200,7 +202,7 @@ function renderEntry(a: CardAlert, showName: boolean, keys: string[], commonSumm
         ? `resolved ${formatTime(a.endsAt)} after ${formatDuration(a.endsAt.getTime() - a.startsAt.getTime())}`
         : `resolved (started ${formatTime(a.startsAt)})`;
   const graph = safeUrl(a.generatorUrl) ? ` · ${link(a.generatorUrl, "graph")}` : "";
-  lines.push(`<i>${escapeHtml(when)}</i>${graph}`);
+  lines.push(`${italic(when)}${graph}`);
   return lines.join("\n");
 }
 

@@ -1,6 +1,6 @@
 import type { CardSummary } from "../../db/schema.ts";
-import { rankOf } from "./alert-card.ts";
-import { TELEGRAM_TEXT_LIMIT, bold, escapeHtml, formatDuration, formatTime, truncate } from "./html.ts";
+import { firingIcon, mostSevere, rankOf } from "./alert-card.ts";
+import { TELEGRAM_TEXT_LIMIT, bold, escapeHtml, formatDuration, formatTime, italic, truncate } from "./html.ts";
 
 export interface RollupMember {
   severity: string | null;
@@ -68,14 +68,14 @@ export function renderRollupCard(members: readonly RollupMember[]): RenderedRoll
     lines.push(`${alertsResolved} alerts, ${escapeHtml(formatTime(since))} · lasted ${formatDuration(last - since.getTime())}`);
   }
   lines.push("");
-  const icon = (r: Row) => (r.firingGroups === 0 ? "✅" : (["🔴", "🟠", "🟠", "🔵", "⚪"][rankOf(r.severity)] ?? "⚪"));
+  const icon = (r: Row) => (r.firingGroups === 0 ? "✅" : firingIcon(r.severity));
   let shown = 0;
   let length = lines.join("\n").length;
   for (const row of rows.slice(0, TOP)) {
     const counts = [row.firingGroups > 0 ? `${row.firingGroups} firing` : "", row.resolvedGroups > 0 ? `${row.resolvedGroups} resolved` : ""]
       .filter(Boolean)
       .join(", ");
-    const example = row.example ? ` · <i>${escapeHtml(truncate(row.example, 80))}</i>` : "";
+    const example = row.example ? ` · ${italic(truncate(row.example, 80))}` : "";
     const line = `${icon(row)} ${bold(truncate(row.name, 80))} — ${counts}${example}`;
     if (length + line.length + 120 > TELEGRAM_TEXT_LIMIT) break;
     lines.push(line);
@@ -86,10 +86,4 @@ export function renderRollupCard(members: readonly RollupMember[]): RenderedRoll
   lines.push("");
   lines.push("<i>Too many new alerts to post one by one; this message is kept up to date instead.</i>");
   return { text: lines.join("\n"), status, severity: status === "firing" ? mostSevere(firingGroups) : null };
-}
-
-function mostSevere(members: readonly RollupMember[]): string | null {
-  let best: string | null = null;
-  for (const m of members) if (best === null || rankOf(m.severity) < rankOf(best)) best = m.severity;
-  return best;
 }

@@ -1,6 +1,6 @@
 import type { Suggestions } from "../../runbooks/service.ts";
 import type { CardSection } from "./alert-card.ts";
-import { bold, escapeHtml, truncate } from "./html.ts";
+import { bold, escapeHtml, italic, truncate } from "./html.ts";
 
 const levelWords: Record<string, string> = {
   manual: "manual",
@@ -21,7 +21,7 @@ export function renderRunbooksSection(s: Suggestions, formatDate: (d: Date) => s
     lines.push("📚 <b>Runbooks</b>");
     s.suggestions.forEach((m, i) => {
       const score = `${Math.round(m.score * 100)}%`;
-      lines.push(`${i + 1}. ${bold(truncate(m.title, 80))} · ${levelWords[m.level] ?? m.level} · ${score} · <i>${escapeHtml(truncate(m.reason, 100))}</i>`);
+      lines.push(`${i + 1}. ${bold(truncate(m.title, 80))} · ${levelWords[m.level] ?? m.level} · ${score} · ${italic(truncate(m.reason, 100))}`);
       const r = m.record;
       if (r && r.approved + r.failed > 0) {
         const parts = [`${r.approved} approved`, `${r.succeeded} ok`];
