@@ -1,3 +1,4 @@
+import { matchesAll } from "../util/matchers.ts";
 import type { TopicConfig, TopicRule, TopicsConfig } from "./config.ts";
 
 /** What routing looks at; every normalized signal (alert, incident, deployment, update) has these. */
@@ -49,8 +50,7 @@ function ruleMatches(rule: TopicRule, facts: Facts): boolean {
   if (rule.severity && (facts.severity === undefined || !rule.severity.includes(facts.severity))) return false;
   if (rule.source && (facts.source === undefined || !rule.source.includes(facts.source))) return false;
   if (rule.kind && (facts.kind === undefined || !rule.kind.includes(facts.kind))) return false;
-  for (const matcher of rule.labels) if (!matcher.test(facts.labels)) return false;
-  return true;
+  return matchesAll(facts.labels, rule.labels);
 }
 
 function lower(value: string | null | undefined): string | undefined {
