@@ -1,5 +1,6 @@
 import type { Sql, Tx } from "../db/client.ts";
 import type { AlertGroupSignal, AlertSignal, AlertStatus } from "../sources/types.ts";
+import { sameRecord } from "../util/same-record.ts";
 
 export interface DeliveryMeta {
   source: string;
@@ -212,10 +213,4 @@ function alertUpdate(
   if (a.status === "resolved") return { status: "resolved", endsAt: a.endsAt, annotations: a.annotations };
   if (!sameRecord(e.annotations, a.annotations)) return { status: "firing", endsAt: null, annotations: a.annotations };
   return null;
-}
-
-function sameRecord(a: Record<string, string> | null | undefined, b: Record<string, string>): boolean {
-  const ak = Object.keys(a ?? {});
-  if (ak.length !== Object.keys(b).length) return false;
-  return ak.every((k) => a![k] === b[k]);
 }

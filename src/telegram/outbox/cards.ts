@@ -3,6 +3,7 @@ import type { Tx } from "../../db/client.ts";
 import type { CardKind, CardSummary } from "../../db/schema.ts";
 import { rankOf } from "../render/alert-card.ts";
 import { renderRollupCard } from "../render/rollup-card.ts";
+import { sameRecord } from "../../util/same-record.ts";
 
 /** Channel the dispatcher LISTENs on; the payload is the chat id. */
 export const OUTBOX_CHANNEL = "topicops_outbox";
@@ -85,7 +86,8 @@ export async function writeAlertCard(tx: Tx, card: AlertCardWrite): Promise<{ ca
   if (row.rollup_id === null) await enqueueCard(tx, row);
   // A rollup shows each member's summary and severity only: a new button or runbook line on the
   // member does not change it, and re-rendering a rollup of hundreds costs a lock and a scan.
-  else if (!existing || existing.severity !== card.severity || !sameSummary(existing.summary, card.summary)) {
+  // (Compared field by field: the stored summary comes back from jsonb with its keys reordered.)
+  else if (!existing || existing.severity !== card.severity || !sameRecord(existing.summary, card.summary)) {
     await refreshRollup(tx, row.rollup_id);
   }
   return { cardId: row.id, changed: true };
@@ -175,10 +177,4 @@ export async function updateNotice(tx: Tx, cardId: number, text: string, replyMa
     where id = ${cardId} and content_hash <> ${hash}
     returning id, chat_id, kind, topic_key, rollup_id, message_id, content_hash, version, severity, reply_to_card_id`;
   if (row) await enqueueCard(tx, row);
-}
-
-/** jsonb hands keys back in its own order, so compare the fields, not two JSON strings. */
-function sameSummary(a: CardSummary | null, b: CardSummary): boolean {
-  if (!a) return false;
-  return (Object.keys(b) as (keyof CardSummary)[]).every((k) => a[k] === b[k]) && Object.keys(a).length === Object.keys(b).length;
 }
