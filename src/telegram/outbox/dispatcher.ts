@@ -175,6 +175,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return;
     }
     if (card.kind === "alert" && card.message_id === null && card.topic_key) {
+      // A lock-free look first, so that an ordinary new card costs no transaction or lock. fold()
+      // asks the same questions again under its lock, and must: another dispatcher may have folded
+      // these cards or opened a rollup since, and rows it is sending right now do not count.
       const pending = await pendingNewCards(card.topic_key);
       const storm = pending >= deps.rollupThreshold || (await hotRollup(sql, card.topic_key)) !== undefined;
       if (storm && (await fold(card.topic_key, row))) return;
