@@ -82,6 +82,7 @@ export function createIngestStore(sql: Sql) {
         // Alerts stored under another group (the same alert on a second route): that group's cards
         // must show the change too, so it gets one new version for this delivery.
         const otherGroups = new Map<number, number>();
+        const updates: AlertUpdateRow[] = [];
 
         if (fresh.length > 0) {
           const rows = fresh.map((k) => {
@@ -137,11 +138,18 @@ export function createIngestStore(sql: Sql) {
             }
             changedVersion = other;
           }
-          await tx`
-            update alerts set status = ${update.status}, ends_at = ${update.endsAt}, annotations = ${tx.json(update.annotations)},
-                   changed_version = ${changedVersion}, last_delivery_id = ${deliveryId}, updated_at = now()
-            where id = ${e.id}`;
+          updates.push({ id: e.id, status: update.status, ends_at: update.endsAt, annotations: update.annotations, changed_version: changedVersion });
           if (update.status !== e.status) events.push({ alert_id: e.id, status: update.status, delivery_id: deliveryId });
+        }
+        // One statement for all of them: a storm resolving thousands of alerts is one round trip,
+        // not thousands inside the webhook's transaction. The rows are locked already (selectForUpdate).
+        if (updates.length > 0) {
+          await tx`
+            update alerts set status = u.status, ends_at = u.ends_at, annotations = u.annotations,
+                   changed_version = u.changed_version, last_delivery_id = ${deliveryId}, updated_at = now()
+            from jsonb_to_recordset(${tx.json(updates as never)})
+                 as u(id bigint, status text, ends_at timestamptz, annotations jsonb, changed_version integer)
+            where alerts.id = u.id`;
         }
 
         const groupFieldsChanged =
@@ -186,6 +194,15 @@ interface GroupRow {
   common_annotations: Record<string, string>;
   external_url: string | null;
   truncated_alerts: number;
+}
+
+/** One row of the batched alert update; the column names are the ones jsonb_to_recordset reads. */
+interface AlertUpdateRow {
+  id: number;
+  status: AlertStatus;
+  ends_at: Date | null;
+  annotations: Record<string, string>;
+  changed_version: number;
 }
 
 async function selectForUpdate(tx: Tx, keys: string[]): Promise<ExistingAlert[]> {

@@ -72,6 +72,38 @@ describe("storing Alertmanager deliveries", () => {
     expect(events.map((e) => e.status)).toEqual(["firing", "firing", "resolved", "resolved"]);
   });
 
+  it("writes each changed alert's status, end time, annotations and versions, and leaves the others alone", async () => {
+    await deliver(fixture(crash));
+    const next = JSON.parse(fixture(crash));
+    next.alerts[0] = { ...next.alerts[0], status: "resolved", endsAt: "2025-11-18T10:20:00.123456Z" };
+    next.alerts[1] = { ...next.alerts[1], annotations: { ...next.alerts[1].annotations, description: "now with \"quotes\" and ünïcode" } };
+    await deliver(JSON.stringify(next));
+    const later = JSON.parse(JSON.stringify(next));
+    later.alerts[1].annotations = { summary: "only this" };
+    await deliver(JSON.stringify(later));
+    const rows = await db.sql<
+      { fingerprint: string; status: string; ends_at: Date | null; annotations: Record<string, string>; changed_version: number; last_delivery_id: number; moved: boolean }[]
+    >`select fingerprint, status, ends_at, annotations, changed_version, last_delivery_id, updated_at > created_at as moved from alerts order by id`;
+    expect(rows).toEqual([
+      {
+        fingerprint: rows[0]!.fingerprint,
+        status: "resolved",
+        ends_at: new Date("2025-11-18T10:20:00.123Z"),
+        annotations: JSON.parse(fixture(crash)).alerts[0].annotations,
+        changed_version: 2,
+        last_delivery_id: 2,
+        moved: true,
+      },
+      { fingerprint: rows[1]!.fingerprint, status: "firing", ends_at: null, annotations: { summary: "only this" }, changed_version: 3, last_delivery_id: 3, moved: true },
+    ]);
+    const events = await db.sql<{ alert_id: number; status: string; delivery_id: number }[]>`select alert_id, status, delivery_id from alert_events order by id`;
+    expect(events).toEqual([
+      { alert_id: 1, status: "firing", delivery_id: 1 },
+      { alert_id: 2, status: "firing", delivery_id: 1 },
+      { alert_id: 1, status: "resolved", delivery_id: 2 },
+    ]);
+  });
+
   it("a late retry of the firing notification does not revive a resolved alert", async () => {
     await deliver(fixture(crash));
     await deliver(fixture(crashResolved));
@@ -132,5 +164,12 @@ describe("storing Alertmanager deliveries", () => {
     // The alerts' own group moves on (its card must show the resolve); the second group is new.
     expect(groups.map((g) => g.version)).toEqual([2, 1]);
     expect(result.groups.map((g) => g.id).sort()).toEqual([1, 2]);
+    // Marked with their own group's new version, so its worker re-renders their card.
+    const alerts = await db.sql<{ group_id: number; changed_version: number; last_delivery_id: number }[]>`
+      select group_id, changed_version, last_delivery_id from alerts order by id`;
+    expect(alerts).toEqual([
+      { group_id: 1, changed_version: 2, last_delivery_id: 2 },
+      { group_id: 1, changed_version: 2, last_delivery_id: 2 },
+    ]);
   });
 });
