@@ -131,8 +131,6 @@ const envSchema = z.object({
   EXECUTION_CONCURRENCY: intInRange(1, 256).default(4),
 });
 
-export type Env = z.input<typeof envSchema>;
-
 export interface Config {
   port: number;
   host: string;

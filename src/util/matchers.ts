@@ -7,7 +7,7 @@ import { z } from "zod";
  * thing here: a missing label is the empty string, and regexes must match the whole value.
  */
 
-export type MatchOp = "=" | "!=" | "=~" | "!~";
+type MatchOp = "=" | "!=" | "=~" | "!~";
 
 export interface Matcher {
   readonly name: string;
@@ -22,7 +22,7 @@ export const MAX_REGEX_LENGTH = 1000;
 const labelNamePattern = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const labelNameAt = /[a-zA-Z_][a-zA-Z0-9_]*/y;
 
-export function isValidLabelName(name: string): boolean {
+function isValidLabelName(name: string): boolean {
   return labelNamePattern.test(name);
 }
 

@@ -82,7 +82,7 @@ export function locateInDocument(
 }
 
 /** Zod issues as problems at the nodes they are about, in file order. */
-export function schemaProblems(parsed: Pick<ParsedYaml, "file" | "locate">, issues: readonly z.core.$ZodIssue[]): FileProblem[] {
+function schemaProblems(parsed: Pick<ParsedYaml, "file" | "locate">, issues: readonly z.core.$ZodIssue[]): FileProblem[] {
   const problems: FileProblem[] = [];
   for (const issue of issues) {
     if (issue.code === "unrecognized_keys") {

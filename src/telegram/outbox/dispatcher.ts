@@ -348,7 +348,7 @@ function backoffMs(attempts: number): number {
   return Math.min(10 * 60_000, 2_000 * 2 ** Math.min(attempts, 10));
 }
 
-export function htmlToPlainText(html: string): string {
+function htmlToPlainText(html: string): string {
   return html
     .replace(/<[^>]*>/g, "")
     .replace(/&lt;/g, "<")
