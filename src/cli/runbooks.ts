@@ -116,7 +116,7 @@ async function show(config: Config, out: Out, id: string): Promise<number> {
   return 0;
 }
 
-export function describe(rb: Runbook, level: string | undefined): string {
+function describe(rb: Runbook, level: string | undefined): string {
   const lines = [`${rb.title}`, `  id: ${rb.id}   file: ${rb.file}   kind: ${rb.kind}`];
   if (rb.kind === "runbook") lines.push(`  risk: ${rb.risk}   level: ${level ?? `${rb.startingLevel} (starting level)`}`);
   if (rb.aliases.length > 0) lines.push(`  also known as: ${rb.aliases.join(", ")}`);

@@ -572,7 +572,7 @@ export function matchesAlert(match: RunbookMatch | undefined, labels: Readonly<R
 // ---------------------------------------------------------------------------------------------
 
 /** `prometheus-operator/KubePodCrashLooping.md` → `KubePodCrashLooping`. */
-export function fileStem(file: string): string {
+function fileStem(file: string): string {
   const base = file.slice(file.lastIndexOf("/") + 1);
   return base.toLowerCase().endsWith(".md") ? base.slice(0, -3) : base;
 }

@@ -15,18 +15,6 @@ const actionWords: Record<string, string> = {
   silenced: "was silenced instead",
 };
 
-export interface DecisionRecord {
-  id: number;
-  alertname: string;
-  labels: Record<string, string>;
-  summary: string | null;
-  runbookId: string | null;
-  runbookTitle: string | null;
-  action: string;
-  outcome: string | null;
-  createdAt: Date;
-}
-
 export interface LastTime {
   decisionId: number;
   runbookId: string | null;

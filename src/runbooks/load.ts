@@ -14,14 +14,12 @@ import type { Runbook, RunbookLibrary } from "./types.ts";
 /** Bodies are embedded for search and shown in chats; a file this big is a mistake or an attack. */
 export const MAX_RUNBOOK_FILE_BYTES = 1024 * 1024;
 
-export type ParsedRunbookFile = ParsedRunbookText;
-
 /**
  * One file, by its path relative to the runbooks directory (it names problems, and its base name
  * is the id a runbook must have). Given bytes, `contentHash` is theirs exactly; given a string,
  * it is the hash of its UTF-8 encoding.
  */
-export function parseRunbookFile(relPath: string, content: string | Uint8Array): ParsedRunbookFile {
+export function parseRunbookFile(relPath: string, content: string | Uint8Array): ParsedRunbookText {
   const file = toPosix(relPath);
   const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
   if (bytes.byteLength > MAX_RUNBOOK_FILE_BYTES) {
@@ -91,7 +89,7 @@ export async function findRunbookFiles(dir: string): Promise<{ files: RunbookFil
 }
 
 /** Reads one found file; a file too big is refused before it is read. */
-export async function readRunbookFile(entry: RunbookFileEntry): Promise<ParsedRunbookFile & { bytes?: Buffer }> {
+export async function readRunbookFile(entry: RunbookFileEntry): Promise<ParsedRunbookText & { bytes?: Buffer }> {
   try {
     const info = await stat(entry.absPath);
     if (info.size > MAX_RUNBOOK_FILE_BYTES) {
@@ -107,7 +105,7 @@ export async function readRunbookFile(entry: RunbookFileEntry): Promise<ParsedRu
 /** Every runbook and page under `dir`. Never throws: an unreadable directory is a problem too. */
 export async function loadRunbooks(dir: string): Promise<RunbookLibrary> {
   const found = await findRunbookFiles(dir);
-  const parsed: ParsedRunbookFile[] = [];
+  const parsed: ParsedRunbookText[] = [];
   for (const entry of found.files) parsed.push(await readRunbookFile(entry));
   return createRunbookLibrary(parsed, found.problems);
 }
@@ -116,9 +114,9 @@ export async function loadRunbooks(dir: string): Promise<RunbookLibrary> {
  * A library from parsed files: files with problems are left out, and so are all files sharing an
  * id — the id is what trust levels and decisions are recorded under, so neither may silently win.
  */
-export function createRunbookLibrary(files: readonly ParsedRunbookFile[], earlierProblems: readonly FileProblem[] = []): RunbookLibrary {
+export function createRunbookLibrary(files: readonly ParsedRunbookText[], earlierProblems: readonly FileProblem[] = []): RunbookLibrary {
   const problems: FileProblem[] = [...earlierProblems];
-  const byIdAll = new Map<string, ParsedRunbookFile[]>();
+  const byIdAll = new Map<string, ParsedRunbookText[]>();
   for (const parsed of files) {
     problems.push(...parsed.problems);
     if (!parsed.runbook || parsed.problems.length > 0) continue;

@@ -12,7 +12,7 @@ import type { Runbook, RunbookParam, RunbookStep } from "./types.ts";
  */
 
 export const PARAM_NAME_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;
-export const SECRET_NAME_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
+const SECRET_NAME_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
 
 /**
  * The pattern a param gets when its file names none. Conservative on purpose: no spaces, quotes,

@@ -7,7 +7,6 @@ export const risks: readonly Risk[] = ["low", "medium", "high"];
 
 /** The trust ladder: what the bot does when this runbook matches. */
 export type TrustLevel = "manual" | "prompted" | "standard";
-export const trustLevels: readonly TrustLevel[] = ["manual", "prompted", "standard"];
 
 export interface RunbookParam {
   name: string;

@@ -57,7 +57,7 @@ export function pointIdFor(id: string): string {
 
 type QdrantFilter = { must: ({ key: string; match: { value: string | number | boolean } | { any: (string | number)[] } })[] };
 
-export function toQdrantFilter(filter: Filter | undefined): QdrantFilter | undefined {
+function toQdrantFilter(filter: Filter | undefined): QdrantFilter | undefined {
   if (!filter || Object.keys(filter).length === 0) return undefined;
   return {
     must: Object.entries(filter).map(([key, wanted]) =>
