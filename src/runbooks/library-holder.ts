@@ -1,7 +1,7 @@
-import { watch, type FSWatcher } from "node:fs";
 import type { Logger } from "../logger.ts";
 import { loadRunbooks } from "./load.ts";
 import type { RunbookLibrary } from "./types.ts";
+import { watchDir } from "./watch-dir.ts";
 
 export interface LibraryHolder {
   current(): RunbookLibrary | undefined;
@@ -15,8 +15,7 @@ export interface LibraryHolder {
  */
 export function createLibraryHolder(dir: string, logger: Logger): LibraryHolder {
   let library: RunbookLibrary | undefined;
-  let watcher: FSWatcher | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let unwatch: (() => void) | undefined;
   const reload = async () => {
     library = await loadRunbooks(dir);
   };
@@ -24,18 +23,15 @@ export function createLibraryHolder(dir: string, logger: Logger): LibraryHolder 
     current: () => library,
     async start() {
       await reload();
-      try {
-        watcher = watch(dir, { recursive: true }, () => {
-          clearTimeout(timer);
-          timer = setTimeout(() => void reload().catch((error) => logger.warn({ err: error }, "could not reload runbooks")), 300);
-        });
-      } catch (error) {
-        logger.warn({ err: error, dir }, "cannot watch the runbooks directory");
-      }
+      unwatch = watchDir(
+        dir,
+        logger,
+        () => void reload().catch((error) => logger.warn({ err: error }, "could not reload runbooks")),
+        "changed runbooks are read at the next restart",
+      );
     },
     stop() {
-      clearTimeout(timer);
-      watcher?.close();
+      unwatch?.();
     },
   };
 }

@@ -1,4 +1,3 @@
-import { watch, type FSWatcher } from "node:fs";
 import type { Sql, Tx } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import type { AlertLike } from "./documents.ts";
@@ -9,6 +8,7 @@ import type { Embedder } from "./search/embedder.ts";
 import type { VectorIndex } from "./search/vector-index.ts";
 import { libraryVersion, loadDocs, syncRunbooks, toIndexed, type SyncReport } from "./sync.ts";
 import type { RunbookLibrary, TrustLevel } from "./types.ts";
+import { watchDir } from "./watch-dir.ts";
 
 export interface RunbookServiceDeps {
   sql: Sql;
@@ -58,8 +58,7 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
   const { sql, logger } = deps;
   let library: RunbookLibrary = { runbooks: [], problems: [], byId: () => undefined };
   let version = libraryVersion(library);
-  let watcher: FSWatcher | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let unwatch: (() => void) | undefined;
   let syncing: Promise<SyncReport> | undefined;
   let again = false;
 
@@ -132,22 +131,16 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
       await sync();
       await loadDecisions();
       if (options.watch ?? true) {
-        try {
-          watcher = watch(deps.dir, { recursive: true }, () => {
-            clearTimeout(timer);
-            timer = setTimeout(() => {
-              sync().catch((error) => logger.error({ err: error }, "runbook sync failed"));
-            }, 300);
-          });
-          watcher.on("error", (error) => logger.warn({ err: error }, "stopped watching the runbooks directory"));
-        } catch (error) {
-          logger.warn({ err: error, dir: deps.dir }, "cannot watch the runbooks directory; run `topicops runbooks sync` after changes");
-        }
+        unwatch = watchDir(
+          deps.dir,
+          logger,
+          () => void sync().catch((error) => logger.error({ err: error }, "runbook sync failed")),
+          "run `topicops runbooks sync` after changes",
+        );
       }
     },
     async stop() {
-      clearTimeout(timer);
-      watcher?.close();
+      unwatch?.();
       await syncing?.catch(() => {});
       await deps.index.close?.();
     },
