@@ -126,7 +126,7 @@ function describe(rb: Runbook, level: string | undefined): string {
   }
   if (rb.params.length > 0) {
     lines.push("  params:");
-    for (const p of rb.params) lines.push(`    ${p.name} = ${p.default ?? "(no default)"}   must match ^(?:${p.pattern})$${p.description ? `   ${p.description}` : ""}`);
+    for (const p of rb.params) lines.push(`    ${p.name} = ${p.default ?? "(no default)"}   must match ${p.pattern}${p.description ? `   ${p.description}` : ""}`);
   }
   if (rb.steps.length > 0) {
     lines.push("  steps:");

@@ -56,6 +56,12 @@ describe("topicops runbooks", () => {
     expect((await run("show", "nope")).code).toBe(1);
   });
 
+  it("show: a param's pattern as it is checked, anchored once", async () => {
+    const show = await run("show", "restart-crashlooping-pod");
+    expect(show.out).toContain("    namespace = {{ labels.namespace }}   must match ^(?:[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)$   Namespace of the pod.");
+    expect(show.out).not.toContain("^(?:^(?:");
+  });
+
   it("sync, then import the public corpus (and sync it)", async () => {
     const synced = await run("sync");
     expect(synced).toMatchObject({ code: 0, out: "synced 18 runbooks: 18 embedded, 18 written to the index, 0 removed, 0 problems" });
