@@ -11,6 +11,7 @@ import { indexLibrary } from "../runbooks/sync.ts";
 import type { Runbook, RunbookLibrary } from "../runbooks/types.ts";
 import { parseAlertmanager } from "../sources/alertmanager.ts";
 import type { AlertSignal } from "../sources/types.ts";
+import { formatMatcher } from "../util/matchers.ts";
 import { formatProblem } from "../util/yaml-file.ts";
 
 export const runbooksUsage = `Usage: topicops runbooks <command>
@@ -122,7 +123,7 @@ function describe(rb: Runbook, level: string | undefined): string {
   if (rb.aliases.length > 0) lines.push(`  also known as: ${rb.aliases.join(", ")}`);
   if (rb.match) {
     if (rb.match.alerts.length > 0) lines.push(`  alerts: ${rb.match.alerts.join(", ")}`);
-    if (rb.match.labels.length > 0) lines.push(`  labels: ${rb.match.labels.map((m) => `${m.name}${m.op}"${m.value}"`).join(", ")}`);
+    if (rb.match.labels.length > 0) lines.push(`  labels: ${rb.match.labels.map(formatMatcher).join(", ")}`);
   }
   if (rb.params.length > 0) {
     lines.push("  params:");

@@ -1,3 +1,4 @@
+import { formatMatcher } from "../util/matchers.ts";
 import { alertQuery, type AlertLike } from "./documents.ts";
 import { matchesAlert } from "./format.ts";
 import type { Embedder } from "./search/embedder.ts";
@@ -136,7 +137,7 @@ export async function matchRunbooks(deps: MatchDeps, alert: AlertLike, options: 
 function ruleReason(rb: Runbook, alertname: string): string {
   const parts: string[] = [];
   if (rb.match?.alerts.includes(alertname)) parts.push(`written for ${alertname}`);
-  if (rb.match && rb.match.labels.length > 0) parts.push(`labels ${rb.match.labels.map((m) => `${m.name}${m.op}"${m.value}"`).join(", ")}`);
+  if (rb.match && rb.match.labels.length > 0) parts.push(`labels ${rb.match.labels.map(formatMatcher).join(", ")}`);
   return parts.join("; ");
 }
 

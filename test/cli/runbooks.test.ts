@@ -62,6 +62,21 @@ describe("topicops runbooks", () => {
     expect(show.out).not.toContain("^(?:^(?:");
   });
 
+  it("show and match: a label matcher is written as it would be parsed back, quotes escaped", async () => {
+    const file = path.join(dir, "zz-quoted.md");
+    await writeFile(file, `---\nid: zz-quoted\ntitle: Quoted\nrisk: low\nmatch:\n  alerts: [QuotedAlert]\n  labels: { reason: 'say "hi"' }\nsteps:\n  - run: [echo, hi]\n---\nbody\n`);
+    const payload = path.join(dir, "quoted.json");
+    const alert = { status: "firing", labels: { alertname: "QuotedAlert", reason: 'say "hi"' }, annotations: {}, startsAt: "2025-11-15T10:00:00Z", endsAt: "0001-01-01T00:00:00Z", generatorURL: "", fingerprint: "0123456789abcdef" };
+    await writeFile(payload, JSON.stringify({ version: "4", groupKey: "{}:{}", status: "firing", receiver: "r", groupLabels: {}, commonLabels: alert.labels, commonAnnotations: {}, externalURL: "", alerts: [alert] }));
+    try {
+      expect((await run("show", "zz-quoted")).out).toContain('  labels: reason="say \\"hi\\""');
+      expect((await run("match", payload)).out).toMatch(/1\. zz-quoted\s+100%\s+rule\s+written for QuotedAlert; labels reason="say \\"hi\\""$/m);
+    } finally {
+      await rm(file);
+      await rm(payload);
+    }
+  });
+
   it("sync, then import the public corpus (and sync it)", async () => {
     const synced = await run("sync");
     expect(synced).toMatchObject({ code: 0, out: "synced 18 runbooks: 18 embedded, 18 written to the index, 0 removed, 0 problems" });
