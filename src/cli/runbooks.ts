@@ -6,7 +6,6 @@ import { ensureDatabase } from "../db/migrate.ts";
 import { AppError, errorMessage } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { createRunbooks, createSearchBackends, importRunbooks, loadRunbooks, matchRunbooks } from "../runbooks/index.ts";
-import { createEmbeddedIndex } from "../runbooks/search/embedded-index.ts";
 import { indexLibrary } from "../runbooks/sync.ts";
 import type { Runbook, RunbookLibrary } from "../runbooks/types.ts";
 import { parseAlertmanager } from "../sources/alertmanager.ts";
@@ -207,7 +206,7 @@ async function match(config: Config, out: Out, file: string, options: { json: bo
   reportProblems(library, out);
   // The same backends as the service, but an in-process index over the files: no database needed.
   const backends = await createSearchBackends({ ...config, qdrantUrl: undefined });
-  const index = createEmbeddedIndex();
+  const { index } = backends;
   await indexLibrary(backends.embedder, index, library);
   const results = [];
   for (const alert of representatives(group.alerts)) {
