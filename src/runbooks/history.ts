@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import type { Sql, Tx } from "../db/client.ts";
-import { alertQuery, decisionDocument, DOCUMENT_FORMAT, type AlertLike } from "./documents.ts";
+import { alertQuery, decisionDocument, type AlertLike } from "./documents.ts";
 import type { Embedder } from "./search/embedder.ts";
-import { SPARSE_ENCODER_NAME, encodeDocument, encodeQuery } from "./search/sparse.ts";
+import { encodeDocument, encodeQuery } from "./search/sparse.ts";
+import { searchDocHash, upsertSearchDoc } from "./search-docs.ts";
 import type { VectorIndex } from "./search/vector-index.ts";
 
 export const decisionDocId = (id: number) => `decision:${id}`;
@@ -44,7 +44,7 @@ export async function indexDecision(deps: { sql: Sql; embedder: Embedder; index:
     from decisions d left join runbooks r on r.id = d.runbook_id where d.id = ${decisionId}`;
   if (!d) return;
   const text = decisionDocument({ alertname: d.alertname, labels: d.labels, summary: d.summary, runbookTitle: d.runbook_title, action: d.action });
-  const hash = createHash("sha256").update(`${text}\n${d.outcome ?? ""}\n${deps.embedder.name}\n${SPARSE_ENCODER_NAME}\n${DOCUMENT_FORMAT}`).digest("hex").slice(0, 32);
+  const hash = searchDocHash(`${text}\n${d.outcome ?? ""}`, deps.embedder);
   const dense = await deps.embedder.embedQuery(text);
   const sparse = encodeDocument(text);
   const payload = {
@@ -57,13 +57,9 @@ export async function indexDecision(deps: { sql: Sql; embedder: Embedder; index:
     outcome: d.outcome ?? "",
     at: d.created_at.toISOString(),
   };
-  const id = decisionDocId(d.id);
-  await deps.sql`
-    insert into search_docs (id, kind, embedder, hash, dense, sparse, payload)
-    values (${id}, 'decision', ${deps.embedder.name}, ${hash}, ${dense}, ${deps.sql.json(sparse as never)}, ${deps.sql.json(payload as never)})
-    on conflict (id) do update set embedder = excluded.embedder, hash = excluded.hash, dense = excluded.dense,
-      sparse = excluded.sparse, payload = excluded.payload, updated_at = now()`;
-  await deps.index.upsert([{ id, dense, sparse, payload }]);
+  const doc = { id: decisionDocId(d.id), dense, sparse, payload };
+  await upsertSearchDoc(deps.sql, deps.embedder, doc);
+  await deps.index.upsert([doc]);
 }
 
 /**

@@ -3,7 +3,8 @@ import type { Sql } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import { DOCUMENT_FORMAT, runbookDocument } from "./documents.ts";
 import type { Embedder } from "./search/embedder.ts";
-import { SPARSE_ENCODER_NAME, encodeDocument } from "./search/sparse.ts";
+import { encodeDocument } from "./search/sparse.ts";
+import { searchDocHash, upsertSearchDoc } from "./search-docs.ts";
 import type { IndexedDoc, SparseVector, VectorIndex } from "./search/vector-index.ts";
 import type { Runbook, RunbookLibrary } from "./types.ts";
 
@@ -38,7 +39,7 @@ const SYNC_LOCK = 7_341_003;
  */
 export async function syncRunbooks(deps: { sql: Sql; embedder: Embedder; index: VectorIndex; logger: Logger }, library: RunbookLibrary): Promise<SyncReport> {
   const { sql, embedder, index, logger } = deps;
-  const desired = new Map(library.runbooks.map((rb) => [runbookDocId(rb.id), { runbook: rb, hash: docHash(rb, embedder) }]));
+  const desired = new Map(library.runbooks.map((rb) => [runbookDocId(rb.id), { runbook: rb, hash: runbookHash(rb, embedder) }]));
 
   const embedded = await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${SYNC_LOCK})`;
@@ -56,18 +57,9 @@ export async function syncRunbooks(deps: { sql: Sql; embedder: Embedder; index: 
       select id, hash from search_docs where kind = 'runbook' and embedder = ${embedder.name}`;
     const have = new Map(stored.map((s) => [s.id, s.hash]));
     const stale = [...desired].filter(([id, d]) => have.get(id) !== d.hash);
-    for (let i = 0; i < stale.length; i += 32) {
-      const batch = stale.slice(i, i + 32);
-      const vectors = await embedder.embedDocuments(batch.map(([, d]) => runbookDocument(d.runbook)));
-      for (const [j, [id, d]] of batch.entries()) {
-        const sparse = encodeDocument(runbookDocument(d.runbook));
-        const payload = runbookPayload(d.runbook, d.hash);
-        await tx`
-          insert into search_docs (id, kind, embedder, hash, dense, sparse, payload)
-          values (${id}, 'runbook', ${embedder.name}, ${d.hash}, ${vectors[j]!}, ${tx.json(sparse as never)}, ${tx.json(payload as never)})
-          on conflict (id) do update set embedder = excluded.embedder, hash = excluded.hash, dense = excluded.dense,
-            sparse = excluded.sparse, payload = excluded.payload, updated_at = now()`;
-      }
+    for (let i = 0; i < stale.length; i += EMBED_BATCH) {
+      const docs = await embedRunbookDocs(embedder, stale.slice(i, i + EMBED_BATCH).map(([, d]) => d.runbook));
+      for (const doc of docs) await upsertSearchDoc(tx, embedder, doc);
     }
     const keep = [...desired.keys()];
     await tx`delete from search_docs where kind = 'runbook' ${keep.length > 0 ? tx`and id not in ${tx(keep)}` : tx``}`;
@@ -100,8 +92,23 @@ export function toIndexed(doc: StoredDoc): IndexedDoc {
   return { id: doc.id, dense: doc.dense.map(Number), sparse: doc.sparse, payload: doc.payload };
 }
 
-function docHash(rb: Runbook, embedder: Embedder): string {
-  return createHash("sha256").update(`${rb.contentHash}\n${embedder.name}\n${SPARSE_ENCODER_NAME}\n${DOCUMENT_FORMAT}`).digest("hex").slice(0, 32);
+function runbookHash(rb: Runbook, embedder: Embedder): string {
+  return searchDocHash(rb.contentHash, embedder);
+}
+
+/** Runbooks asked of the embedder at once. */
+const EMBED_BATCH = 32;
+
+/** Runbooks as the index holds them: each document built once, embedded dense and sparse. */
+async function embedRunbookDocs(embedder: Embedder, runbooks: readonly Runbook[]): Promise<IndexedDoc[]> {
+  const texts = runbooks.map(runbookDocument);
+  const vectors = await embedder.embedDocuments(texts);
+  return runbooks.map((rb, j) => ({
+    id: runbookDocId(rb.id),
+    dense: vectors[j]!,
+    sparse: encodeDocument(texts[j]!),
+    payload: runbookPayload(rb, runbookHash(rb, embedder)),
+  }));
 }
 
 /**
@@ -110,14 +117,8 @@ function docHash(rb: Runbook, embedder: Embedder): string {
  */
 export async function indexLibrary(embedder: Embedder, index: VectorIndex, library: RunbookLibrary): Promise<void> {
   await index.ensure(embedder.dims);
-  const runbooks = [...library.runbooks];
-  for (let i = 0; i < runbooks.length; i += 32) {
-    const batch = runbooks.slice(i, i + 32);
-    const texts = batch.map(runbookDocument);
-    const vectors = await embedder.embedDocuments(texts);
-    await index.upsert(
-      batch.map((rb, j) => ({ id: runbookDocId(rb.id), dense: vectors[j]!, sparse: encodeDocument(texts[j]!), payload: runbookPayload(rb, docHash(rb, embedder)) })),
-    );
+  for (let i = 0; i < library.runbooks.length; i += EMBED_BATCH) {
+    await index.upsert(await embedRunbookDocs(embedder, library.runbooks.slice(i, i + EMBED_BATCH)));
   }
 }
 
