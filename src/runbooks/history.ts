@@ -2,7 +2,7 @@ import type { Sql, Tx } from "../db/client.ts";
 import { alertQuery, decisionDocument, type AlertLike } from "./documents.ts";
 import type { Embedder } from "./search/embedder.ts";
 import { encodeDocument, encodeQuery } from "./search/sparse.ts";
-import { searchDocHash, upsertSearchDoc } from "./search-docs.ts";
+import { searchDocHash, upsertSearchDocs } from "./search-docs.ts";
 import type { VectorIndex } from "./search/vector-index.ts";
 
 export const decisionDocId = (id: number) => `decision:${id}`;
@@ -58,7 +58,7 @@ export async function indexDecision(deps: { sql: Sql; embedder: Embedder; index:
     at: d.created_at.toISOString(),
   };
   const doc = { id: decisionDocId(d.id), dense, sparse, payload };
-  await upsertSearchDoc(deps.sql, deps.embedder, doc);
+  await upsertSearchDocs(deps.sql, deps.embedder, [doc]);
   await deps.index.upsert([doc]);
 }
 

@@ -13,16 +13,28 @@ export function searchDocHash(content: string, embedder: Pick<Embedder, "name">)
   return createHash("sha256").update(`${content}\n${embedder.name}\n${SPARSE_ENCODER_NAME}\n${DOCUMENT_FORMAT}`).digest("hex").slice(0, 32);
 }
 
+/** Rows per statement: a multi-row insert binds 7 parameters a row, and Postgres allows 65,535. */
+const ROWS_PER_STATEMENT = 1000;
+
 /**
- * Stores an embedded document in `search_docs`, where every process's index is filled from. Its
- * kind and hash are the ones in its payload (every indexed document carries both).
+ * Stores embedded documents in `search_docs`, where every process's index is filled from, in as
+ * few statements as the parameter limit allows. Each one's kind and hash are the ones in its payload
+ * (every indexed document carries both). The ids must be distinct.
  */
-export async function upsertSearchDoc(db: Tx, embedder: Pick<Embedder, "name">, doc: IndexedDoc): Promise<void> {
-  const kind = doc.payload.kind as DocKind;
-  const hash = String(doc.payload.hash);
-  await db`
-    insert into search_docs (id, kind, embedder, hash, dense, sparse, payload)
-    values (${doc.id}, ${kind}, ${embedder.name}, ${hash}, ${doc.dense}, ${db.json(doc.sparse as never)}, ${db.json(doc.payload as never)})
-    on conflict (id) do update set embedder = excluded.embedder, hash = excluded.hash, dense = excluded.dense,
-      sparse = excluded.sparse, payload = excluded.payload, updated_at = now()`;
+export async function upsertSearchDocs(db: Tx, embedder: Pick<Embedder, "name">, docs: readonly IndexedDoc[]): Promise<void> {
+  for (let i = 0; i < docs.length; i += ROWS_PER_STATEMENT) {
+    const rows = docs.slice(i, i + ROWS_PER_STATEMENT).map((doc) => ({
+      id: doc.id,
+      kind: doc.payload.kind as DocKind,
+      embedder: embedder.name,
+      hash: String(doc.payload.hash),
+      dense: doc.dense,
+      sparse: db.json(doc.sparse as never),
+      payload: db.json(doc.payload as never),
+    }));
+    await db`
+      insert into search_docs ${db(rows, "id", "kind", "embedder", "hash", "dense", "sparse", "payload")}
+      on conflict (id) do update set embedder = excluded.embedder, hash = excluded.hash, dense = excluded.dense,
+        sparse = excluded.sparse, payload = excluded.payload, updated_at = now()`;
+  }
 }

@@ -4,7 +4,7 @@ import type { Logger } from "../logger.ts";
 import { DOCUMENT_FORMAT, runbookDocument } from "./documents.ts";
 import type { Embedder } from "./search/embedder.ts";
 import { encodeDocument } from "./search/sparse.ts";
-import { searchDocHash, upsertSearchDoc } from "./search-docs.ts";
+import { searchDocHash, upsertSearchDocs } from "./search-docs.ts";
 import type { IndexedDoc, SparseVector, VectorIndex } from "./search/vector-index.ts";
 import type { Runbook, RunbookLibrary } from "./types.ts";
 
@@ -28,6 +28,9 @@ interface StoredDoc {
   payload: Record<string, unknown>;
 }
 
+/** 7 parameters a row, well under Postgres's 65,535 a statement. */
+const RUNBOOK_ROWS_PER_STATEMENT = 1000;
+
 /** Arbitrary constant: replicas take turns embedding, so a change is embedded once. */
 const SYNC_LOCK = 7_341_003;
 
@@ -43,10 +46,20 @@ export async function syncRunbooks(deps: { sql: Sql; embedder: Embedder; index: 
 
   const embedded = await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${SYNC_LOCK})`;
-    for (const rb of library.runbooks) {
+    // Several rows a statement (ids are unique in a library, which one statement needs), the
+    // level only on insert: the one a runbook has earned is kept.
+    for (let i = 0; i < library.runbooks.length; i += RUNBOOK_ROWS_PER_STATEMENT) {
+      const rows = library.runbooks.slice(i, i + RUNBOOK_ROWS_PER_STATEMENT).map((rb) => ({
+        id: rb.id,
+        file: rb.file,
+        title: rb.title,
+        kind: rb.kind,
+        risk: rb.risk,
+        content_hash: rb.contentHash,
+        level: rb.startingLevel,
+      }));
       await tx`
-        insert into runbooks (id, file, title, kind, risk, content_hash, level)
-        values (${rb.id}, ${rb.file}, ${rb.title}, ${rb.kind}, ${rb.risk}, ${rb.contentHash}, ${rb.startingLevel})
+        insert into runbooks ${tx(rows, "id", "file", "title", "kind", "risk", "content_hash", "level")}
         on conflict (id) do update set file = excluded.file, title = excluded.title, kind = excluded.kind, risk = excluded.risk,
           content_hash = excluded.content_hash, removed_at = null, updated_at = now()`;
     }
@@ -58,8 +71,7 @@ export async function syncRunbooks(deps: { sql: Sql; embedder: Embedder; index: 
     const have = new Map(stored.map((s) => [s.id, s.hash]));
     const stale = [...desired].filter(([id, d]) => have.get(id) !== d.hash);
     for (let i = 0; i < stale.length; i += EMBED_BATCH) {
-      const docs = await embedRunbookDocs(embedder, stale.slice(i, i + EMBED_BATCH).map(([, d]) => d.runbook));
-      for (const doc of docs) await upsertSearchDoc(tx, embedder, doc);
+      await upsertSearchDocs(tx, embedder, await embedRunbookDocs(embedder, stale.slice(i, i + EMBED_BATCH).map(([, d]) => d.runbook)));
     }
     const keep = [...desired.keys()];
     await tx`delete from search_docs where kind = 'runbook' ${keep.length > 0 ? tx`and id not in ${tx(keep)}` : tx``}`;
