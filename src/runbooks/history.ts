@@ -1,7 +1,8 @@
 import type { Sql, Tx } from "../db/client.ts";
-import { alertQuery, decisionDocument, type AlertLike } from "./documents.ts";
+import { decisionDocument, type AlertLike } from "./documents.ts";
+import { embedAlertQuery, type AlertQuery } from "./match.ts";
 import type { Embedder } from "./search/embedder.ts";
-import { encodeDocument, encodeQuery } from "./search/sparse.ts";
+import { encodeDocument } from "./search/sparse.ts";
 import { searchDocHash, upsertSearchDocs } from "./search-docs.ts";
 import type { VectorIndex } from "./search/vector-index.ts";
 
@@ -70,11 +71,13 @@ export async function lastTime(
   deps: { embedder: Embedder; index: VectorIndex },
   alert: AlertLike,
   options: { minSimilarity: number },
+  /** The alert embedded already (`embedAlertQuery` of it, the name included). */
+  query?: AlertQuery,
 ): Promise<LastTime | undefined> {
-  const query = alertQuery(alert);
+  const { dense, sparse } = query ?? (await embedAlertQuery(deps.embedder, alert));
   const hits = await deps.index.query({
-    dense: await deps.embedder.embedQuery(query),
-    sparse: encodeQuery(query),
+    dense,
+    sparse,
     limit: 20,
     filter: { kind: "decision", action: Object.keys(actionWords) },
   });

@@ -4,7 +4,7 @@ import { matchesAlert } from "./format.ts";
 import type { Embedder } from "./search/embedder.ts";
 import { encodeQuery } from "./search/sparse.ts";
 import { splitWords, stem, stopWords, tokenize } from "./search/text.ts";
-import type { Hit, VectorIndex } from "./search/vector-index.ts";
+import type { Hit, SparseVector, VectorIndex } from "./search/vector-index.ts";
 import type { Runbook, RunbookLibrary } from "./types.ts";
 
 export type MatchVia = "rule" | "name" | "similar";
@@ -39,6 +39,18 @@ export interface MatchDeps {
   library: RunbookLibrary;
   index: VectorIndex;
   embedder: Embedder;
+}
+
+/** An alert's search query, embedded: what both the runbook and the decision searches ask with. */
+export interface AlertQuery {
+  text: string;
+  dense: number[];
+  sparse: SparseVector;
+}
+
+export async function embedAlertQuery(embedder: Embedder, alert: AlertLike, options: { includeName?: boolean } = {}): Promise<AlertQuery> {
+  const text = alertQuery(alert, options);
+  return { text, dense: await embedder.embedQuery(text), sparse: encodeQuery(text) };
 }
 
 /** Candidates asked of the index, whatever the limit: the same search behind a 3-line card and a 10-line list. */
@@ -78,9 +90,10 @@ function lookupsFor(library: RunbookLibrary): Lookups {
  * The runbooks for an alert, best first: explicit match rules, then runbooks named after the
  * alert, then the most similar by hybrid search above a similarity floor. Each says why. When
  * read-only pages would fill every place, the best runnable runbook found by similarity takes the
- * last one: a card should offer something it can run if there is anything.
+ * last one: a card should offer something it can run if there is anything. `query`, when the
+ * caller has embedded the alert already, must be `embedAlertQuery` of it with the same `includeName`.
  */
-export async function matchRunbooks(deps: MatchDeps, alert: AlertLike, options: MatchOptions): Promise<RunbookMatch[]> {
+export async function matchRunbooks(deps: MatchDeps, alert: AlertLike, options: MatchOptions, query?: AlertQuery): Promise<RunbookMatch[]> {
   const limit = options.limit ?? 3;
   const includeName = options.includeName ?? true;
   const found: RunbookMatch[] = [];
@@ -103,9 +116,8 @@ export async function matchRunbooks(deps: MatchDeps, alert: AlertLike, options: 
   }
   if (found.length >= limit) return found;
 
-  const query = alertQuery(alert, { includeName });
-  const dense = await deps.embedder.embedQuery(query);
-  const hits = await deps.index.query({ dense, sparse: encodeQuery(query), limit: CANDIDATES, filter: { kind: "runbook" } });
+  const { text, dense, sparse } = query ?? (await embedAlertQuery(deps.embedder, alert, { includeName }));
+  const hits = await deps.index.query({ dense, sparse, limit: CANDIDATES, filter: { kind: "runbook" } });
   if ((options.order ?? "fused") === "similarity") hits.sort((a, b) => b.similarity - a.similarity || a.id.localeCompare(b.id));
   const candidates = hits
     .filter((h) => h.similarity >= options.minSimilarity && !seen.has(String(h.payload.runbook_id)))
@@ -121,7 +133,7 @@ export async function matchRunbooks(deps: MatchDeps, alert: AlertLike, options: 
   }
   picked.sort((a, b) => b.hit.similarity - a.hit.similarity || a.rb.id.localeCompare(b.rb.id));
   for (const { hit, rb } of picked) {
-    const shared = sharedWords(query, rb);
+    const shared = sharedWords(text, rb);
     add({
       runbookId: rb.id,
       title: rb.title,

@@ -3,7 +3,7 @@ import type { Logger } from "../logger.ts";
 import type { AlertLike } from "./documents.ts";
 import { describeLastTime, indexDecision, lastTime, trackRecords, type LastTime, type TrackRecord } from "./history.ts";
 import { loadRunbooks } from "./load.ts";
-import { matchRunbooks, type RunbookMatch } from "./match.ts";
+import { embedAlertQuery, matchRunbooks, type RunbookMatch } from "./match.ts";
 import type { Embedder } from "./search/embedder.ts";
 import type { VectorIndex } from "./search/vector-index.ts";
 import { libraryVersion, loadDocs, syncRunbooks, toIndexed, type SyncReport } from "./sync.ts";
@@ -104,8 +104,11 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
       return matchRunbooks({ library, index: deps.index, embedder: deps.embedder }, alert, { minSimilarity: deps.minSimilarity, ...options });
     },
     async search(alert) {
-      const matches = await service.match(alert);
-      const last = await lastTime(deps, alert, { minSimilarity: Math.max(0.8, deps.minSimilarity) });
+      // Runbooks and decisions are searched with the same query: embedded once (with Ollama, one
+      // round trip, made while the card's transaction is open).
+      const query = await embedAlertQuery(deps.embedder, alert);
+      const matches = await matchRunbooks({ library, index: deps.index, embedder: deps.embedder }, alert, { minSimilarity: deps.minSimilarity }, query);
+      const last = await lastTime(deps, alert, { minSimilarity: Math.max(0.8, deps.minSimilarity) }, query);
       return { matches, lastTime: last };
     },
     async suggest(alert) {

@@ -16,17 +16,21 @@ let db: TestDatabase;
 let dir: string;
 
 /** The lexical embedder, counting what it is asked to embed. */
-function countingEmbedder(): Embedder & { documents: number } {
+function countingEmbedder(): Embedder & { documents: number; queries: number } {
   const inner = createLexicalEmbedder();
   const counter = {
     name: inner.name,
     dims: inner.dims,
     documents: 0,
+    queries: 0,
     async embedDocuments(texts: string[]) {
       counter.documents += texts.length;
       return inner.embedDocuments(texts);
     },
-    embedQuery: (text: string) => inner.embedQuery(text),
+    embedQuery(text: string) {
+      counter.queries++;
+      return inner.embedQuery(text);
+    },
   };
   return counter;
 }
@@ -138,6 +142,23 @@ describe("matching alerts to runbooks", () => {
     const top = async (file: string, i = 0) => (await s.match(alert(file, i), { includeName: false }))[0]?.runbookId;
     expect(await top("assembled-firing-kube-pod-crashlooping.json")).toBe("restart-crashlooping-pod");
     expect(await top("assembled-firing-pv-filling-up-am034-format.json")).toBe("expand-pvc");
+  });
+});
+
+describe("searching for a card", () => {
+  it("embeds the alert once for the runbooks and the decisions both", async () => {
+    const embedder = countingEmbedder();
+    const s = service(embedder);
+    await s.start({ watch: false });
+    const pv = alert("assembled-firing-pv-filling-up-am034-format.json");
+    const alone = await s.match(pv);
+    // Rules and names leave room, so matching alone asks the index too.
+    expect(alone.some((m) => m.via === "similar")).toBe(true);
+    embedder.queries = 0;
+    const found = await s.search(pv);
+    expect(embedder.queries).toBe(1);
+    expect(found.matches).toEqual(alone);
+    await s.stop();
   });
 });
 
