@@ -16,14 +16,22 @@ const actionWords: Record<string, string> = {
   silenced: "was silenced instead",
 };
 
+/** The decision search found: what a card keeps (in `card_matches`) until the library changes. */
 export interface LastTime {
   decisionId: number;
   runbookId: string | null;
-  runbookTitle: string | null;
   action: string;
   outcome: string | null;
   at: Date;
   similarity: number;
+}
+
+/**
+ * The same, as a card shows it: the runbook's title now, and the sentence. Cards cached before
+ * these two were left out of LastTime still hold them (null and ""); showing one sets them again.
+ */
+export interface DescribedLastTime extends LastTime {
+  runbookTitle: string | null;
   /** "restart radarr was approved (Nov 18)" without the markup. */
   text: string;
 }
@@ -88,19 +96,22 @@ export async function lastTime(
   return {
     decisionId: Number(best.payload.decision_id),
     runbookId: (best.payload.runbook_id as string) || null,
-    runbookTitle: null,
     action: String(best.payload.action),
     outcome: (best.payload.outcome as string) || null,
     at: new Date(String(best.payload.at)),
     similarity: best.similarity,
-    text: "",
   };
 }
 
-export function describeLastTime(last: LastTime, runbookTitle: string | null, formatDate: (d: Date) => string): string {
+export function describeLastTime(last: LastTime, runbookTitle: string | null): DescribedLastTime {
   const what = runbookTitle ?? last.runbookId ?? "the proposed runbook";
   const outcome = last.outcome === "failed" ? ", and failed" : last.outcome === "succeeded" ? " and worked" : "";
-  return `${what} ${actionWords[last.action] ?? last.action}${outcome} (${formatDate(last.at)})`;
+  return { ...last, runbookTitle, text: `${what} ${actionWords[last.action] ?? last.action}${outcome} (${shortDate(last.at)})` };
+}
+
+/** A date as cards write it: "Nov 18" (UTC). */
+export function shortDate(date: Date): string {
+  return `${date.toLocaleString("en-US", { month: "short", timeZone: "UTC" })} ${date.getUTCDate()}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Sql, Tx } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import type { AlertLike } from "./documents.ts";
-import { describeLastTime, indexDecision, lastTime, trackRecords, type LastTime, type TrackRecord } from "./history.ts";
+import { describeLastTime, indexDecision, lastTime, trackRecords, type DescribedLastTime, type LastTime, type TrackRecord } from "./history.ts";
 import { loadRunbooks } from "./load.ts";
 import { embedAlertQuery, matchRunbooks, type RunbookMatch } from "./match.ts";
 import type { Embedder } from "./search/embedder.ts";
@@ -9,6 +9,9 @@ import type { VectorIndex } from "./search/vector-index.ts";
 import { libraryVersion, loadDocs, syncRunbooks, toIndexed, type SyncReport } from "./sync.ts";
 import type { RunbookLibrary, TrustLevel } from "./types.ts";
 import { watchDir } from "./watch-dir.ts";
+
+// Cards format their other dates the same way.
+export { shortDate } from "./history.ts";
 
 export interface RunbookServiceDeps {
   sql: Sql;
@@ -28,7 +31,7 @@ export interface Suggestion extends RunbookMatch {
 
 export interface Suggestions {
   suggestions: Suggestion[];
-  lastTime: (LastTime & { text: string }) | undefined;
+  lastTime: DescribedLastTime | undefined;
 }
 
 export interface RunbookService {
@@ -127,7 +130,7 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
         record: records.get(m.runbookId),
       }));
       const title = last?.runbookId ? (library.byId(last.runbookId)?.title ?? null) : null;
-      return { suggestions, lastTime: last ? { ...last, runbookTitle: title, text: describeLastTime(last, title, shortDate) } : undefined };
+      return { suggestions, lastTime: last ? describeLastTime(last, title) : undefined };
     },
     indexDecision: (decisionId) => indexDecision(deps, decisionId),
     async start(options = {}) {
@@ -149,8 +152,4 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
     },
   };
   return service;
-}
-
-export function shortDate(date: Date): string {
-  return `${date.toLocaleString("en-US", { month: "short", timeZone: "UTC" })} ${date.getUTCDate()}`;
 }

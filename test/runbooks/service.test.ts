@@ -206,6 +206,10 @@ describe("decisions are searchable", () => {
     const restart = found.suggestions.find((m) => m.runbookId === "restart-crashlooping-pod")!;
     expect(restart.record).toMatchObject({ approved: 1, succeeded: 1, failed: 0, lastUsed: new Date("2025-11-15T10:00:00Z") });
     expect(restart.level).toBe("manual");
+    // A card searched before LastTime lost its placeholders keeps them in card_matches: still shown right.
+    const cached = JSON.parse(JSON.stringify({ matches: [], lastTime: { ...found.lastTime!, runbookTitle: null, text: "" } }));
+    cached.lastTime.at = new Date(cached.lastTime.at);
+    expect((await s.decorate(cached)).lastTime).toEqual(found.lastTime);
     // Another process finds the decision too: its embedding is in Postgres.
     const other = service(createLexicalEmbedder());
     await other.start({ watch: false });
