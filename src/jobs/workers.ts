@@ -82,14 +82,9 @@ export function createWorkers(deps: WorkersDeps): Workers {
     // A job that ended without claiming its run (the database was down, say): the row says the run never started.
     await clearFinishedJobs(deps.queues.executions, queued.map((q) => executionJobId(q.id)));
     await enqueueExecutions(deps.queues, queued.map((q) => q.id));
-    // Decisions made in the web process (ignore, silence …) become searchable here.
-    const service = deps.runbooks?.();
-    if (service) {
-      const unindexed = await deps.sql<{ id: number }[]>`
-        select d.id from decisions d where not exists (select 1 from search_docs s where s.id = 'decision:' || d.id)
-        order by d.id limit 200`;
-      for (const d of unindexed) await service.indexDecision(d.id).catch((error) => logger.warn({ err: error }, "could not index a decision"));
-    }
+    // Decisions made in the web process (ignore, silence …) become searchable here, and so do the
+    // outcomes runs record when they end.
+    await deps.runbooks?.()?.indexPendingDecisions();
     // Every delivery is kept for audit and replay, but not forever (an Alertmanager re-sends each
     // firing group every repeat_interval). Batches keep each delete short.
     await deps.sql`

@@ -72,6 +72,21 @@ export async function indexDecision(deps: { sql: Sql; embedder: Embedder; index:
 }
 
 /**
+ * Decisions whose search doc is not what indexDecision would write now: missing (just made),
+ * embedded by another embedder, or saying another outcome (a run's outcome is set when it ends,
+ * usually after its approval was indexed). The stored outcome is compared rather than the times:
+ * an outcome set while a decision was being embedded would be older than the doc that lacks it.
+ */
+export async function pendingDecisions(sql: Sql, embedder: Pick<Embedder, "name">, limit: number): Promise<number[]> {
+  const rows = await sql<{ id: number }[]>`
+    select d.id from decisions d left join search_docs s on s.id = 'decision:' || d.id
+    where s.id is null or s.embedder <> ${embedder.name}
+       or (d.outcome is not null and s.payload->>'outcome' is distinct from d.outcome)
+    order by d.id limit ${limit}`;
+  return rows.map((r) => r.id);
+}
+
+/**
  * The most recent decision about an alert like this one: the same alert name, or a description
  * similar enough (`minSimilarity`). Only decisions that did something count (approved, ran, …).
  */

@@ -1,7 +1,7 @@
 import type { Sql, Tx } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import type { AlertLike } from "./documents.ts";
-import { describeLastTime, indexDecision, lastTime, trackRecords, type DescribedLastTime, type LastTime, type TrackRecord } from "./history.ts";
+import { describeLastTime, indexDecision, lastTime, pendingDecisions, trackRecords, type DescribedLastTime, type LastTime, type TrackRecord } from "./history.ts";
 import { loadRunbooks } from "./load.ts";
 import { embedAlertQuery, matchRunbooks, type RunbookMatch } from "./match.ts";
 import type { Embedder } from "./search/embedder.ts";
@@ -48,6 +48,11 @@ export interface RunbookService {
   /** `db`: the caller's transaction, when it holds one (a job should not take a second connection). */
   decorate(found: { matches: RunbookMatch[]; lastTime: LastTime | undefined }, db?: Tx): Promise<Suggestions>;
   indexDecision(decisionId: number): Promise<void>;
+  /**
+   * Indexes, up to `limit`, the decisions whose search doc is missing, from another embedder, or
+   * without the outcome their run has since had. Returns how many it indexed.
+   */
+  indexPendingDecisions(limit?: number): Promise<number>;
   /** Loads, syncs, fills the in-process index from Postgres, and watches the directory. */
   start(options?: { watch?: boolean }): Promise<void>;
   stop(): Promise<void>;
@@ -133,6 +138,18 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
       return { suggestions, lastTime: last ? describeLastTime(last, title) : undefined };
     },
     indexDecision: (decisionId) => indexDecision(deps, decisionId),
+    async indexPendingDecisions(limit = 200) {
+      let indexed = 0;
+      for (const id of await pendingDecisions(sql, deps.embedder, limit)) {
+        try {
+          await indexDecision(deps, id);
+          indexed++;
+        } catch (error) {
+          logger.warn({ err: error, decisionId: id }, "could not index a decision");
+        }
+      }
+      return indexed;
+    },
     async start(options = {}) {
       await sync();
       await loadDecisions();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIngestStore } from "../../src/ingest/store.ts";
+import { createLexicalEmbedder } from "../../src/runbooks/search/embedder.ts";
 import { parseAlertmanager } from "../../src/sources/alertmanager.ts";
 import { fixture } from "../helpers/shared.ts";
 import { settled, startTestService, waitFor, type TestService } from "../helpers/service.ts";
@@ -54,5 +55,33 @@ describe("the sweep", () => {
     expect(cards()).toHaveLength(2);
     const [group] = await t.db.sql<{ behind: boolean }[]>`select processed_version < version as behind from alert_groups`;
     expect(group!.behind).toBe(false);
+  });
+
+  it("makes a decision searchable, again once its run has an outcome, and again for a new embedder", async () => {
+    const runbooks = await waitFor(() => t.service.runbooks());
+    const crash = { alertname: "KubePodCrashLooping", labels: { namespace: "media", pod: "radarr-0" }, annotations: { summary: "Pod is crash looping." } };
+    // Approved: the decision is written at once, its outcome only when the run ends (minutes later).
+    const [d] = await t.db.sql<{ id: number }[]>`
+      insert into decisions (alertname, labels, summary, runbook_id, level, action, actor_name)
+      values (${crash.alertname}, ${t.db.sql.json(crash.labels)}, ${crash.annotations.summary}, 'restart-crashlooping-pod', 'manual', 'approved', 'Anna')
+      returning id`;
+    const stored = async () => {
+      const [doc] = await t.db.sql<{ embedder: string; outcome: string }[]>`
+        select embedder, payload->>'outcome' as outcome from search_docs where id = ${`decision:${d!.id}`}`;
+      return doc && { current: doc.embedder === createLexicalEmbedder().name, outcome: doc.outcome };
+    };
+    await t.service.workers!.sweep();
+    expect(await stored()).toEqual({ current: true, outcome: "" });
+    expect((await runbooks.suggest(crash)).lastTime?.text).toMatch(/ was approved \(\w+ \d+\)$/);
+
+    await t.db.sql`update decisions set outcome = 'succeeded', outcome_at = now() where id = ${d!.id}`;
+    await t.service.workers!.sweep();
+    expect(await stored()).toEqual({ current: true, outcome: "succeeded" });
+    expect((await runbooks.suggest(crash)).lastTime?.text).toMatch(/ was approved and worked \(\w+ \d+\)$/);
+
+    // Embedded by another model (the deployment switched to Ollama and back): embedded again.
+    await t.db.sql`update search_docs set embedder = 'ollama:nomic-embed-text' where id = ${`decision:${d!.id}`}`;
+    await t.service.workers!.sweep();
+    expect(await stored()).toEqual({ current: true, outcome: "succeeded" });
   });
 });
