@@ -21,6 +21,11 @@ export interface RunbookServiceDeps {
   logger: Logger;
   /** Cosine similarity below which a candidate is noise (the card says "no runbook"). */
   minSimilarity: number;
+  /**
+   * How often an in-process index reads the decisions other processes indexed (the sweep that
+   * indexes them runs in one process at a time). Default 30 s, the sweep's own period.
+   */
+  decisionsEveryMs?: number;
 }
 
 /** One suggestion as a card shows it: the match, the runbook's level and its record so far. */
@@ -53,7 +58,10 @@ export interface RunbookService {
    * without the outcome their run has since had. Returns how many it indexed.
    */
   indexPendingDecisions(limit?: number): Promise<number>;
-  /** Loads, syncs, fills the in-process index from Postgres, and watches the directory. */
+  /**
+   * Loads, syncs, fills the index with the decisions from Postgres, and watches the directory; an
+   * in-process index then keeps reading the decisions other processes index.
+   */
   start(options?: { watch?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
@@ -96,12 +104,28 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
     return report;
   }
 
-  /** The decisions' embeddings live in Postgres; an in-process index starts empty. */
+  /** The newest decision doc read so far: later reads ask only for what changed since. */
+  let decisionsSince: Date | undefined;
+  let loadingDecisions: Promise<void> | undefined;
+  let decisionsTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * The decisions' embeddings live in Postgres, written by whichever process indexed them; an
+   * in-process index starts empty and learns of later ones only by reading them again. A doc
+   * whose hash the index already holds is not loaded twice.
+   */
   async function loadDecisions(): Promise<void> {
-    const inIndex = new Set((await deps.index.list({ kind: "decision" })).map((e) => e.id));
-    const rows = await sql<{ id: string }[]>`select id from search_docs where kind = 'decision' and embedder = ${deps.embedder.name}`;
-    const missing = rows.map((r) => r.id).filter((id) => !inIndex.has(id));
-    for (let i = 0; i < missing.length; i += 256) await deps.index.upsert((await loadDocs(sql, missing.slice(i, i + 256))).map(toIndexed));
+    // A transaction's now() is when it began, so a doc committed after one read can carry an
+    // earlier updated_at than that read saw: look a minute further back than the newest one.
+    const rows = await sql<{ id: string; hash: string; updated_at: Date }[]>`
+      select id, hash, updated_at from search_docs where kind = 'decision' and embedder = ${deps.embedder.name}
+      ${decisionsSince ? sql`and updated_at > ${decisionsSince}::timestamptz - interval '1 minute'` : sql``}`;
+    if (rows.length === 0) return;
+    const entries = decisionsSince ? await deps.index.get(rows.map((r) => r.id)) : await deps.index.list({ kind: "decision" });
+    const inIndex = new Map(entries.map((e) => [e.id, e.payload.hash]));
+    const stale = rows.filter((r) => inIndex.get(r.id) !== r.hash).map((r) => r.id);
+    for (let i = 0; i < stale.length; i += 256) await deps.index.upsert((await loadDocs(sql, stale.slice(i, i + 256))).map(toIndexed));
+    for (const r of rows) if (!decisionsSince || r.updated_at > decisionsSince) decisionsSince = r.updated_at;
   }
 
   const service: RunbookService = {
@@ -153,6 +177,15 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
     async start(options = {}) {
       await sync();
       await loadDecisions();
+      // Qdrant is one index for every process; an in-process one is this process's alone.
+      if (deps.index.kind === "embedded") {
+        decisionsTimer = setInterval(() => {
+          loadingDecisions ??= loadDecisions()
+            .catch((error) => logger.warn({ err: error }, "could not read newly indexed decisions"))
+            .finally(() => (loadingDecisions = undefined));
+        }, deps.decisionsEveryMs ?? 30_000);
+        decisionsTimer.unref();
+      }
       if (options.watch ?? true) {
         unwatch = watchDir(
           deps.dir,
@@ -164,6 +197,8 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
     },
     async stop() {
       unwatch?.();
+      clearInterval(decisionsTimer);
+      await loadingDecisions;
       await syncing?.catch(() => {});
       await deps.index.close?.();
     },

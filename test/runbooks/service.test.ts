@@ -1,7 +1,7 @@
 import { cp, mkdtemp, rm, writeFile, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../src/logger.ts";
 import { importRunbooks } from "../../src/runbooks/import.ts";
 import { createEmbeddedIndex } from "../../src/runbooks/search/embedded-index.ts";
@@ -35,8 +35,8 @@ function countingEmbedder(): Embedder & { documents: number; queries: number } {
   return counter;
 }
 
-function service(embedder: Embedder): RunbookService {
-  return createRunbookService({ sql: db.sql, dir, embedder, index: createEmbeddedIndex(), logger, minSimilarity: 0.2 });
+function service(embedder: Embedder, options: { decisionsEveryMs?: number } = {}): RunbookService {
+  return createRunbookService({ sql: db.sql, dir, embedder, index: createEmbeddedIndex(), logger, minSimilarity: 0.2, ...options });
 }
 
 const alert = (file: string, i = 0) => {
@@ -216,5 +216,28 @@ describe("decisions are searchable", () => {
     expect((await other.suggest(crash)).lastTime?.decisionId).toBe(d!.id);
     await other.stop();
     await s.stop();
+  });
+
+  it("a decision one process indexes reaches the other processes' in-process indexes, and so does its outcome", async () => {
+    // Two worker processes without Qdrant: the sweep that indexes decisions runs in one at a time.
+    const sweeping = service(createLexicalEmbedder(), { decisionsEveryMs: 50 });
+    const other = service(createLexicalEmbedder(), { decisionsEveryMs: 50 });
+    await sweeping.start({ watch: false });
+    await other.start({ watch: false });
+    const pv = alert("assembled-firing-pv-filling-up-am034-format.json");
+    const [d] = await db.sql<{ id: number }[]>`
+      insert into decisions (alertname, labels, summary, runbook_id, level, action, actor_name)
+      values (${pv.alertname}, ${db.sql.json(pv.labels)}, ${pv.annotations.summary ?? null}, 'expand-pvc', 'manual', 'approved', 'Anna')
+      returning id`;
+    await sweeping.indexPendingDecisions();
+    expect((await sweeping.suggest(pv)).lastTime?.decisionId).toBe(d!.id);
+    await vi.waitFor(async () => expect((await other.suggest(pv)).lastTime?.decisionId).toBe(d!.id), { timeout: 10_000, interval: 50 });
+
+    await db.sql`update decisions set outcome = 'failed', outcome_at = now() where id = ${d!.id}`;
+    await sweeping.indexPendingDecisions();
+    expect((await sweeping.suggest(pv)).lastTime?.text).toMatch(/ was approved, and failed \(\w+ \d+\)$/);
+    await vi.waitFor(async () => expect((await other.suggest(pv)).lastTime?.text).toMatch(/ was approved, and failed \(\w+ \d+\)$/), { timeout: 10_000, interval: 50 });
+    await sweeping.stop();
+    await other.stop();
   });
 });
