@@ -6,7 +6,8 @@ import { encodeDocument } from "./search/sparse.ts";
 import { searchDocHash, upsertSearchDocs } from "./search-docs.ts";
 import type { VectorIndex } from "./search/vector-index.ts";
 
-export const decisionDocId = (id: number) => `decision:${id}`;
+const DECISION_DOC_PREFIX = "decision:";
+export const decisionDocId = (id: number) => `${DECISION_DOC_PREFIX}${id}`;
 
 /** What people did with earlier proposals: the words a card uses for it. */
 const actionWords: Record<string, string> = {
@@ -79,7 +80,7 @@ export async function indexDecision(deps: { sql: Sql; embedder: Embedder; index:
  */
 export async function pendingDecisions(sql: Sql, embedder: Pick<Embedder, "name">, limit: number): Promise<number[]> {
   const rows = await sql<{ id: number }[]>`
-    select d.id from decisions d left join search_docs s on s.id = 'decision:' || d.id
+    select d.id from decisions d left join search_docs s on s.id = ${DECISION_DOC_PREFIX} || d.id
     where s.id is null or s.embedder <> ${embedder.name}
        or (d.outcome is not null and s.payload->>'outcome' is distinct from d.outcome)
     order by d.id limit ${limit}`;
