@@ -12,6 +12,7 @@ import { parseAlertmanager } from "../sources/alertmanager.ts";
 import type { AlertSignal } from "../sources/types.ts";
 import { formatMatcher } from "../util/matchers.ts";
 import { formatProblem } from "../util/yaml-file.ts";
+import { withTimeout } from "../util/with-timeout.ts";
 
 export const runbooksUsage = `Usage: topicops runbooks <command>
 
@@ -71,10 +72,7 @@ async function levels(config: Config): Promise<Map<string, string> | undefined> 
   // Levels are state in Postgres; the files alone only know where each runbook starts.
   const database = createDatabase(config.databaseUrl, { max: 1 });
   try {
-    const rows = await Promise.race([
-      database.sql<{ id: string; level: string }[]>`select id, level from runbooks`,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), 3000)),
-    ]);
+    const rows = await withTimeout(database.sql<{ id: string; level: string }[]>`select id, level from runbooks`, 3000, "timeout");
     return new Map(rows.map((r) => [r.id, r.level]));
   } catch {
     return undefined;
