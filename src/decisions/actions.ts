@@ -4,6 +4,7 @@ import type { ProposalStatus } from "../db/schema.ts";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { formatTime } from "../telegram/render/html.ts";
+import { setLevel } from "../trust/service.ts";
 import { silenceMatchers, type AlertmanagerClient } from "./alertmanager.ts";
 import type { ProposalRow } from "./card.ts";
 
@@ -162,27 +163,24 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
       });
     },
 
-    /** A person takes a standard runbook back to manual from its result card. */
+    /**
+     * A person takes a standard runbook back to manual from its result card: the same as /trust
+     * demote to manual, so it is pinned there and the record does not promote it again by itself.
+     */
     async demote(id: number, actor: Actor): Promise<ActionResult> {
       return sql.begin(async (tx) => {
         const p = await load(tx, id);
         if (!p) return none("This card is gone.");
-        const [changed] = await tx<{ from: string }[]>`
-          update runbooks r set level = 'manual', level_changed_at = now()
-          from (select level as from from runbooks where id = ${p.runbook_id} for no key update) old
-          where r.id = ${p.runbook_id} and r.level <> 'manual'
-          returning old.from`;
-        if (!changed) return none(`${p.runbook_id} is already manual.`);
         const reason = `demoted to manual by ${actor.name} from the card`;
-        await tx`
-          insert into level_changes (runbook_id, from_level, to_level, reason, actor_id, actor_name)
-          values (${p.runbook_id}, ${changed.from}, 'manual', ${reason}, ${actor.id}, ${actor.name})`;
+        const change = await setLevel(tx, { runbookId: p.runbook_id, to: "manual", reason, actor, risk: p.risk });
+        // To manual, the only refusal left is that it is manual already (the proposal's runbook row exists).
+        if ("refused" in change) return none(`${p.runbook_id} is already manual.`);
         await record(tx, p, "demoted", actor);
         return {
           text: `${p.runbook_id} is manual again.`,
           refresh: [{ groupId: p.group_id }],
           executions: [],
-          announcements: [{ groupId: p.group_id, episode: p.episode, text: `⬇️ ${p.runbook_id}: ${changed.from} → manual (${reason})` }],
+          announcements: [{ groupId: p.group_id, episode: p.episode, text: `⬇️ ${p.runbook_id}: ${change.from} → manual (${reason})` }],
         };
       });
     },

@@ -1,5 +1,5 @@
 import type { TransactionSql } from "postgres";
-import type { Sql } from "../db/client.ts";
+import type { Sql, Tx } from "../db/client.ts";
 import type { Risk, TrustLevel } from "../runbooks/types.ts";
 import { defaultThresholds, evaluate, type Evaluation, type RunRecord, type TrustThresholds } from "./policy.ts";
 
@@ -12,6 +12,17 @@ export interface LevelChange {
   from: TrustLevel;
   to: TrustLevel;
   reason: string;
+}
+
+/** One row of level_changes: the policy's (with its statistics and the run behind it) or a person's. */
+export async function insertLevelChange(
+  tx: Tx,
+  change: { runbookId: string; from: TrustLevel; to: TrustLevel; reason: string; actor?: { id: number; name: string }; stats?: unknown; executionId?: number },
+): Promise<void> {
+  await tx`
+    insert into level_changes (runbook_id, from_level, to_level, reason, actor_id, actor_name, stats, execution_id)
+    values (${change.runbookId}, ${change.from}, ${change.to}, ${change.reason}, ${change.actor?.id ?? null}, ${change.actor?.name ?? null},
+            ${change.stats === undefined ? null : tx.json(change.stats as never)}, ${change.executionId ?? null})`;
 }
 
 /** A runbook's runs, as the policy reads them: finished runs only, oldest first. */
@@ -53,31 +64,47 @@ export async function applyTrust(
   if (evaluation.pin === "released") await tx`update runbooks set pinned_level = null, pinned_at = null where id = ${runbookId}`;
   if (evaluation.level === current) return { change: undefined, evaluation };
   await tx`update runbooks set level = ${evaluation.level}, level_changed_at = now() where id = ${runbookId}`;
-  await tx`
-    insert into level_changes (runbook_id, from_level, to_level, reason, stats, execution_id)
-    values (${runbookId}, ${current}, ${evaluation.level}, ${evaluation.reason}, ${tx.json(evaluation.stats as never)}, ${executionId ?? null})`;
+  await insertLevelChange(tx, { runbookId, from: current, to: evaluation.level, reason: evaluation.reason, stats: evaluation.stats, ...(executionId === undefined ? {} : { executionId }) });
   return { change: { runbookId, from: current, to: evaluation.level, reason: evaluation.reason }, evaluation };
 }
 
-/** A person sets a level by hand (/trust), with a reason; it holds until a run fails after it. */
+/**
+ * A person sets a runbook's level, within the caller's transaction: under the runbook row's lock,
+ * recorded with the run counts behind it, and pinned — the record does not move it until a run
+ * fails after it, and a pin at manual holds until a person lifts it (policy.ts). Both /trust and a
+ * card's Demote come here, so the two cannot mean different things.
+ */
+export async function setLevel(
+  tx: TransactionSql,
+  change: { runbookId: string; to: TrustLevel; reason: string; actor: { id: number; name: string }; risk: Risk },
+): Promise<LevelChange | { refused: string }> {
+  if (change.to === "standard" && change.risk === "high") return { refused: "high-risk runbooks never run on their own (standard)" };
+  if (change.to !== "manual" && (await isLockdown(tx))) return { refused: "lockdown is on: every runbook stays manual until /lockdown off" };
+  const [row] = await tx<{ level: TrustLevel }[]>`select level from runbooks where id = ${change.runbookId} for no key update`;
+  if (!row) return { refused: `no runbook "${change.runbookId}"` };
+  if (row.level === change.to) return { refused: `${change.runbookId} is ${change.to} already` };
+  await tx`update runbooks set level = ${change.to}, level_changed_at = now(), pinned_level = ${change.to}, pinned_at = now() where id = ${change.runbookId}`;
+  const stats = await runRecords(tx, change.runbookId);
+  await insertLevelChange(tx, {
+    runbookId: change.runbookId,
+    from: row.level,
+    to: change.to,
+    reason: change.reason,
+    actor: change.actor,
+    stats: { runs: stats.length, failed: stats.filter((s) => s.outcome === "failed").length },
+  });
+  return { runbookId: change.runbookId, from: row.level, to: change.to, reason: change.reason };
+}
+
+/** /trust: a person sets a level by hand, with a reason; it holds until a run fails after it. */
 export async function setLevelByHand(
   sql: Sql,
   change: { runbookId: string; to: TrustLevel; reason: string; actorId: number; actorName: string; risk: Risk },
 ): Promise<LevelChange | { refused: string }> {
-  if (change.to === "standard" && change.risk === "high") return { refused: "high-risk runbooks never run on their own (standard)" };
-  return sql.begin(async (tx) => {
-    if (change.to !== "manual" && (await isLockdown(tx))) return { refused: "lockdown is on: every runbook stays manual until /lockdown off" };
-    const [row] = await tx<{ level: TrustLevel }[]>`select level from runbooks where id = ${change.runbookId} for no key update`;
-    if (!row) return { refused: `no runbook "${change.runbookId}"` };
-    if (row.level === change.to) return { refused: `${change.runbookId} is ${change.to} already` };
-    await tx`update runbooks set level = ${change.to}, level_changed_at = now(), pinned_level = ${change.to}, pinned_at = now() where id = ${change.runbookId}`;
-    const stats = await runRecords(tx, change.runbookId);
-    await tx`
-      insert into level_changes (runbook_id, from_level, to_level, reason, actor_id, actor_name, stats)
-      values (${change.runbookId}, ${row.level}, ${change.to}, ${change.reason}, ${change.actorId}, ${change.actorName},
-              ${tx.json({ runs: stats.length, failed: stats.filter((s) => s.outcome === "failed").length })})`;
-    return { runbookId: change.runbookId, from: row.level, to: change.to, reason: `set by ${change.actorName}: ${change.reason}` };
-  });
+  const result = await sql.begin((tx) =>
+    setLevel(tx, { runbookId: change.runbookId, to: change.to, reason: change.reason, actor: { id: change.actorId, name: change.actorName }, risk: change.risk }),
+  );
+  return "refused" in result ? result : { ...result, reason: `set by ${change.actorName}: ${change.reason}` };
 }
 
 /** /lockdown: every runbook back to manual at once, and no promotion or unattended run until it is lifted. */
@@ -94,9 +121,7 @@ export async function lockdown(sql: Sql, on: boolean, actor: { id: number; name:
     const reason = `lockdown by ${actor.name}`;
     for (const r of rows) {
       await tx`update runbooks set level = 'manual', level_changed_at = now(), pinned_level = null, pinned_at = null where id = ${r.id}`;
-      await tx`
-        insert into level_changes (runbook_id, from_level, to_level, reason, actor_id, actor_name)
-        values (${r.id}, ${r.level}, 'manual', ${reason}, ${actor.id}, ${actor.name})`;
+      await insertLevelChange(tx, { runbookId: r.id, from: r.level, to: "manual", reason, actor });
     }
     // Runs queued on their own must not start either.
     await tx`update executions set status = 'refused', error = 'lockdown', finished_at = now() where status = 'queued' and trigger = 'auto'`;
