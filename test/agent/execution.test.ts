@@ -17,6 +17,7 @@ beforeAll(async () => {
       return flaky <= 1 ? json(res, 503, { error: "busy" }) : json(res, 200, { ok: true });
     }
     if (req.url === "/hang") return; // never answers
+    if (req.url === "/busy") return json(res, 503, { error: "busy" });
     json(res, 200, { ok: true });
   });
 });
@@ -56,6 +57,46 @@ describe("retries", () => {
     expect(result.steps[0]).toMatchObject({ status: "succeeded", attempts: 2 });
     expect(result.steps[0]!.summary).toMatch(/→ 200 in \d+ms \(2 tries\)$/);
     expect(result.steps[0]!.output).toBe('[try 1: HTTP 503, expected 2xx; trying again in 1ms]\n{"ok":true}');
+  });
+
+  it("a run step cancelled while it waits to try again says so, with the tries made", async () => {
+    const controller = new AbortController();
+    const sleep = async () => controller.abort();
+    const step = nodeScript("process.exit(1)", [], { retries: { attempts: 3, delayMs: 2000 } });
+    const result = await testExecutor({ sleep }).execute({ runbook: makeRunbook([step]), values: {}, signal: controller.signal });
+    expect(result).toMatchObject({ status: "cancelled", error: expect.stringMatching(/^cancelled during step 1 /) });
+    expect(result.steps[0]).toMatchObject({ status: "failed", attempts: 1, error: "cancelled" });
+    expect(result.steps[0]!.summary).toMatch(/ — cancelled \(1 try\)$/);
+    expect(result.steps[0]!.output).toMatch(/^\[try 1: exit 1 in \d+ms; trying again in 2s\]$/);
+  });
+
+  it("an http step cancelled while it waits to try again says so, with the tries made", async () => {
+    const controller = new AbortController();
+    let slept = 0;
+    const sleep = async () => {
+      if (++slept === 2) controller.abort();
+    };
+    const step = http(request(`${server.url}/busy`), { retries: { attempts: 5, delayMs: 1500 } });
+    const result = await testExecutor({ sleep }).execute({ runbook: makeRunbook([step]), values: {}, signal: controller.signal });
+    expect(result.status).toBe("cancelled");
+    expect(result.steps[0]).toMatchObject({ status: "failed", attempts: 2, error: "cancelled", summary: `GET ${server.url}/busy — cancelled (2 tries)` });
+    expect(result.steps[0]!.output).toBe("[try 1: HTTP 503, expected 2xx; trying again in 1.5s]\n[try 2: HTTP 503, expected 2xx; trying again in 1.5s]");
+  });
+
+  it("a run step that fails on every try reads the same as one try, with the count", async () => {
+    const step = nodeScript("process.exit(3)", [], { retries: { attempts: 1, delayMs: 1 } });
+    const result = await testExecutor().execute({ runbook: makeRunbook([step]), values: {} });
+    expect(result.steps[0]).toMatchObject({ status: "failed", attempts: 2, error: "exit code 3" });
+    expect(result.steps[0]!.summary).toMatch(/ — exit 3 in \d+ms \(2 tries\)$/);
+    expect(result.steps[0]!.output).toMatch(/^\[try 1: exit 3 in \d+ms; trying again in 1ms\]$/);
+  });
+
+  it("an http step that fails on every try keeps its last answer in the summary", async () => {
+    const step = http(request(`${server.url}/busy`), { retries: { attempts: 1, delayMs: 1 } });
+    const result = await testExecutor().execute({ runbook: makeRunbook([step]), values: {} });
+    expect(result.steps[0]).toMatchObject({ status: "failed", attempts: 2, error: "HTTP 503, expected 2xx" });
+    expect(result.steps[0]!.summary).toMatch(new RegExp(`^GET ${server.url}/busy → 503 in \\d+ms, expected 2xx \\(2 tries\\)$`));
+    expect(result.steps[0]!.output).toBe('[try 1: HTTP 503, expected 2xx; trying again in 1ms]\n{"error":"busy"}');
   });
 
   it("do not retry a step that was refused", async () => {
