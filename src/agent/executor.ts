@@ -4,10 +4,10 @@ import { errorMessage } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { formatDuration } from "../runbooks/duration.ts";
 import { renderArgv, renderBody, renderHeaders, renderQuery, renderUrl, runbookSecrets, type SecretLookup } from "../runbooks/template.ts";
-import type { CheckStep, HttpRequestSpec, HttpStep, Runbook, RunbookStep, RunStep, WaitStep } from "../runbooks/types.ts";
+import type { CheckStep, HttpRequestSpec, HttpStep, RetryPolicy, Runbook, RunbookStep, RunStep, WaitStep } from "../runbooks/types.ts";
 import { describeStatuses, humanDuration, plural, shortCommand } from "./display.ts";
 import { httpCall, type HttpCallResult } from "./http-request.ts";
-import { createOutputCapture, createRedactor, DEFAULT_MAX_OUTPUT_BYTES, type Redactor } from "./output.ts";
+import { createOutputCapture, createRedactor, DEFAULT_MAX_OUTPUT_BYTES, type OutputCapture, type Redactor } from "./output.ts";
 import { planExecution, requestHeaders, stepName, type ExecutionPlan } from "./plan.ts";
 import { judgePrometheus, queryPrometheus } from "./prometheus.ts";
 import { buildChildEnv, checkPassEnv, createAllowlist, DEFAULT_KILL_GRACE_MS, environmentSecrets, runCommand, type RunCommandResult } from "./run-command.ts";
@@ -128,6 +128,19 @@ interface StepOutcome {
   error?: string;
 }
 
+/** One try of a step that may be retried (see withRetries). */
+interface Try {
+  ok: boolean;
+  /** This try was cancelled: there is no next one. */
+  cancelled: boolean;
+  /** Why it did not work, in the note before the next try. */
+  note: string;
+  /** The step's summary if this is its last try, without the number of tries. */
+  summary: string;
+  /** The step's error if this is its last try and it did not work (and was not cancelled). */
+  error: string;
+}
+
 export function createExecutor(deps: ExecutorDeps): Executor {
   const baseEnv = deps.env ?? process.env;
   const allowlist = createAllowlist(deps.allowlist, baseEnv.PATH);
@@ -178,6 +191,38 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   };
 
   // -------------------------------------------------------------------------------------------
+  // retries (run and http steps)
+
+  /**
+   * Tries a step until one try works, one is cancelled, or its retries are spent, with the delay
+   * between tries. Each try gets its own capture; the output is the notes on the earlier tries
+   * followed by the last try's capture. `what` names the step in the summary when it is
+   * cancelled while waiting to try again.
+   */
+  const withRetries = async (what: string, retries: RetryPolicy, ctx: StepContext, attempt: (capture: OutputCapture) => Promise<Try>): Promise<StepOutcome> => {
+    const earlier: string[] = [];
+    for (let attempts = 1; ; attempts++) {
+      const capture = createOutputCapture({ maxBytes: maxOutputBytes, redactor: ctx.redactor });
+      const t = await attempt(capture);
+      if (t.ok || t.cancelled || attempts > retries.attempts || ctx.signal?.aborted) {
+        const tries = attempts > 1 ? ` (${plural(attempts, "try", "tries")})` : "";
+        return {
+          ok: t.ok,
+          attempts,
+          summary: `${t.summary}${tries}`,
+          output: [...earlier, capture.text()].filter((text) => text !== "").join("\n"),
+          ...(t.ok ? {} : { error: t.cancelled || ctx.signal?.aborted ? "cancelled" : t.error }),
+        };
+      }
+      earlier.push(`[try ${attempts}: ${t.note}; trying again in ${humanDuration(retries.delayMs)}]`);
+      await sleep(retries.delayMs, ctx.signal);
+      if (ctx.signal?.aborted) {
+        return { ok: false, attempts, summary: `${what} — cancelled (${plural(attempts, "try", "tries")})`, output: earlier.join("\n"), error: "cancelled" };
+      }
+    }
+  };
+
+  // -------------------------------------------------------------------------------------------
   // run
 
   const describeExit = (r: RunCommandResult, timeoutMs: number): { ok: boolean; short: string; error: string } => {
@@ -195,12 +240,9 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   const runStep = async (step: RunStep, ctx: StepContext): Promise<StepOutcome> => {
     const argv = renderArgv(step.argv, ctx.values);
     const resolved = allowlist.resolve(argv[0] ?? "");
-    if ("error" in resolved) return { ok: false, attempts: 0, summary: `${shortCommand(argv)} — refused`, output: "", error: resolved.error };
-    const earlier: string[] = [];
-    let attempts = 0;
-    for (;;) {
-      attempts++;
-      const capture = createOutputCapture({ maxBytes: maxOutputBytes, redactor: ctx.redactor });
+    const command = shortCommand(argv);
+    if ("error" in resolved) return { ok: false, attempts: 0, summary: `${command} — refused`, output: "", error: resolved.error };
+    return withRetries(command, step.retries, ctx, async (capture) => {
       const r = await runCommand({
         file: resolved.path,
         args: argv.slice(1),
@@ -213,25 +255,15 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         now,
       });
       const exit = describeExit(r, step.timeoutMs);
-      const done = exit.ok || r.cancelled || attempts > step.retries.attempts;
-      if (done || ctx.signal?.aborted) {
-        const tries = attempts > 1 ? ` (${plural(attempts, "try", "tries")})` : "";
-        const timing = r.timedOut || r.cancelled || r.spawnError !== undefined ? "" : ` in ${humanDuration(r.durationMs)}`;
-        const output = [...earlier, capture.text()].filter((t) => t !== "").join("\n");
-        return {
-          ok: exit.ok,
-          attempts,
-          summary: `${shortCommand(argv)} — ${exit.short}${timing}${tries}`,
-          output,
-          ...(exit.ok ? {} : { error: r.cancelled || ctx.signal?.aborted ? "cancelled" : exit.error }),
-        };
-      }
-      earlier.push(`[try ${attempts}: ${exit.short} in ${humanDuration(r.durationMs)}; trying again in ${humanDuration(step.retries.delayMs)}]`);
-      await sleep(step.retries.delayMs, ctx.signal);
-      if (ctx.signal?.aborted) {
-        return { ok: false, attempts, summary: `${shortCommand(argv)} — cancelled (${plural(attempts, "try", "tries")})`, output: earlier.join("\n"), error: "cancelled" };
-      }
-    }
+      const timing = r.timedOut || r.cancelled || r.spawnError !== undefined ? "" : ` in ${humanDuration(r.durationMs)}`;
+      return {
+        ok: exit.ok,
+        cancelled: r.cancelled,
+        note: `${exit.short} in ${humanDuration(r.durationMs)}`,
+        summary: `${command} — ${exit.short}${timing}`,
+        error: exit.error,
+      };
+    });
   };
 
   // -------------------------------------------------------------------------------------------
@@ -257,11 +289,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
   const httpStep = async (step: HttpStep, ctx: StepContext): Promise<StepOutcome> => {
     const request = renderRequest(step.request, ctx);
     const label = `${request.method} ${request.url}`;
-    const earlier: string[] = [];
-    let attempts = 0;
-    for (;;) {
-      attempts++;
-      const capture = createOutputCapture({ maxBytes: maxOutputBytes, redactor: ctx.redactor });
+    return withRetries(label, step.retries, ctx, async (capture) => {
       const r = await httpCall({
         fetch: fetchFn,
         ...request,
@@ -271,24 +299,17 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         now,
       });
       const problem = answerProblem(r, step.request.expectStatus, step.timeoutMs);
-      const done = problem === undefined || r.cancelled || attempts > step.retries.attempts;
       const short = r.status !== undefined ? `→ ${r.status}` : `— ${problem ?? "no answer"}`;
-      if (done || ctx.signal?.aborted) {
-        const tries = attempts > 1 ? ` (${plural(attempts, "try", "tries")})` : "";
-        const timing = r.status !== undefined ? ` in ${humanDuration(r.durationMs)}` : "";
-        const expected = r.status !== undefined && problem !== undefined ? `, expected ${describeStatuses(step.request.expectStatus)}` : "";
-        return {
-          ok: problem === undefined,
-          attempts,
-          summary: `${label} ${short}${timing}${expected}${tries}`,
-          output: [...earlier, capture.text()].filter((t) => t !== "").join("\n"),
-          ...(problem === undefined ? {} : { error: ctx.signal?.aborted ? "cancelled" : problem }),
-        };
-      }
-      earlier.push(`[try ${attempts}: ${problem}; trying again in ${humanDuration(step.retries.delayMs)}]`);
-      await sleep(step.retries.delayMs, ctx.signal);
-      if (ctx.signal?.aborted) return { ok: false, attempts, summary: `${label} — cancelled (${plural(attempts, "try", "tries")})`, output: earlier.join("\n"), error: "cancelled" };
-    }
+      const timing = r.status !== undefined ? ` in ${humanDuration(r.durationMs)}` : "";
+      const expected = r.status !== undefined && problem !== undefined ? `, expected ${describeStatuses(step.request.expectStatus)}` : "";
+      return {
+        ok: problem === undefined,
+        cancelled: r.cancelled,
+        note: problem ?? "",
+        summary: `${label} ${short}${timing}${expected}`,
+        error: problem ?? "",
+      };
+    });
   };
 
   // -------------------------------------------------------------------------------------------
