@@ -3,7 +3,8 @@ import type { Sql } from "../db/client.ts";
 import type { ProposalStatus } from "../db/schema.ts";
 import { errorMessage } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import { formatTime } from "../telegram/render/html.ts";
+import { postCardNotice } from "../telegram/outbox/cards.ts";
+import { escapeHtml, formatTime } from "../telegram/render/html.ts";
 import { setLevel } from "../trust/service.ts";
 import { silenceMatchers, type AlertmanagerClient } from "./alertmanager.ts";
 import type { ProposalRow } from "./card.ts";
@@ -22,8 +23,6 @@ export interface ActionResult {
   refresh: { groupId: number }[];
   /** Runs to enqueue (after the commit). */
   executions: number[];
-  /** Level changes to announce in the card's thread. */
-  announcements?: { groupId: number; episode: number; text: string }[];
 }
 
 const none = (text: string, alert = false): ActionResult => ({ text, alert, refresh: [], executions: [] });
@@ -176,12 +175,10 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
         // To manual, the only refusal left is that it is manual already (the proposal's runbook row exists).
         if ("refused" in change) return none(`${p.runbook_id} is already manual.`);
         await record(tx, p, "demoted", actor);
-        return {
-          text: `${p.runbook_id} is manual again.`,
-          refresh: [{ groupId: p.group_id }],
-          executions: [],
-          announcements: [{ groupId: p.group_id, episode: p.episode, text: `⬇️ ${p.runbook_id}: ${change.from} → manual (${reason})` }],
-        };
+        // Announced in the same transaction: the demotion is never kept without its notice.
+        const text = escapeHtml(`⬇️ ${p.runbook_id}: ${change.from} → manual (${reason})`);
+        await postCardNotice(tx, { chatId: deps.chatId, groupId: p.group_id, episode: p.episode, text });
+        return { text: `${p.runbook_id} is manual again.`, refresh: [{ groupId: p.group_id }], executions: [] };
       });
     },
 

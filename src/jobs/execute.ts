@@ -3,7 +3,7 @@ import type { Sql } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import type { RunbookService } from "../runbooks/service.ts";
 import type { Runbook } from "../runbooks/types.ts";
-import { postNotice, updateNotice } from "../telegram/outbox/cards.ts";
+import { alertCardOf, postCardNotice, updateNotice } from "../telegram/outbox/cards.ts";
 import { bold, escapeHtml, truncate } from "../telegram/render/html.ts";
 import type { TrustThresholds } from "../trust/policy.ts";
 import { applyTrust, type LevelChange } from "../trust/service.ts";
@@ -44,17 +44,6 @@ const icons: Record<string, string> = { succeeded: "✅", failed: "❌", skipped
 export function createExecuteProcessor(deps: ExecuteDeps) {
   const { sql, logger } = deps;
 
-  async function cardOf(groupId: number, episode: number) {
-    const [card] = await sql<{ id: number; topic_key: string | null }[]>`
-      select id, topic_key from cards where group_id = ${groupId} and episode = ${episode}`;
-    return card;
-  }
-
-  async function announce(groupId: number, episode: number, text: string): Promise<void> {
-    const card = await cardOf(groupId, episode);
-    await postNotice(sql, { chatId: deps.chatId, topicKey: card?.topic_key ?? null, replyToCardId: card?.id ?? null, text });
-  }
-
   return async function execute(executionId: number): Promise<{ status: string }> {
     const [claimed] = await sql<ExecutionRow[]>`
       update executions set status = 'running', started_at = now() where id = ${executionId} and status = 'queued' returning *`;
@@ -78,11 +67,10 @@ export function createExecuteProcessor(deps: ExecuteDeps) {
 
     const runbook = deps.runbooks()?.library().byId(claimed.runbook_id);
     const who = claimed.trigger === "auto" ? "on its own (standard)" : await approvers(claimed.proposal_id);
-    const card = await cardOf(claimed.group_id, claimed.episode);
-    const progressCardId = await postNotice(sql, {
+    const card = await alertCardOf(sql, claimed.group_id, claimed.episode);
+    const progressCardId = await postCardNotice(sql, {
       chatId: deps.chatId,
-      topicKey: card?.topic_key ?? null,
-      replyToCardId: card?.id ?? null,
+      card,
       text: `▶️ Running ${bold(runbook?.title ?? claimed.runbook_id)} ${escapeHtml(who)}…`,
     });
     await sql`update executions set progress_card_id = ${progressCardId} where id = ${executionId}`;
@@ -123,7 +111,8 @@ export function createExecuteProcessor(deps: ExecuteDeps) {
     });
     for (const change of changes) {
       const arrow = change.to === "manual" || (change.from === "standard" && change.to === "prompted") ? "⬇️" : "⬆️";
-      await announce(claimed.group_id, claimed.episode, `${arrow} ${bold(runbook?.title ?? change.runbookId)}: ${change.from} → ${change.to}. ${escapeHtml(change.reason)}`);
+      const text = `${arrow} ${bold(runbook?.title ?? change.runbookId)}: ${change.from} → ${change.to}. ${escapeHtml(change.reason)}`;
+      await postCardNotice(sql, { chatId: deps.chatId, card, text });
     }
     await enqueueRefresh(deps.queues, [claimed.group_id], `ran-${executionId}`);
     // What was decided, and how it went, becomes searchable ("last time this fired …") off the

@@ -11,6 +11,7 @@ const bob = { id: 391827364, name: "Bob (@bob_ops)" };
 
 let db: TestDatabase;
 let groupId: number;
+let cardId: number;
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -18,6 +19,10 @@ beforeAll(async () => {
     insert into alert_groups (source, group_key, receiver, group_labels, common_labels, common_annotations)
     values ('alertmanager', '{}:{app="radarr"}', 'topicops', '{}', '{}', '{}') returning id`;
   groupId = group!.id;
+  const [card] = await db.sql<{ id: number }[]>`
+    insert into cards (chat_id, kind, topic_key, group_id, episode, text, content_hash)
+    values (${CHAT}, 'alert', 'inbox', ${groupId}, 1, 'the card', 'hash') returning id`;
+  cardId = card!.id;
 });
 afterAll(() => db?.drop());
 
@@ -54,6 +59,11 @@ describe("Demote from a card", () => {
     const auto = await ran("restart-app", "succeeded", "auto");
     expect((await actions.demote(auto.proposalId, bob)).text).toBe("restart-app is manual again.");
     expect(await state("restart-app")).toEqual({ level: "manual", pinned_level: "manual" });
+    const notices = await db.sql<{ text: string; topic_key: string; reply_to_card_id: number }[]>`
+      select text, topic_key, reply_to_card_id from cards where kind = 'notice'`;
+    expect(notices).toEqual([
+      { text: `⬇️ restart-app: standard → manual (demoted to manual by Bob (@bob_ops) from the card)`, topic_key: "inbox", reply_to_card_id: cardId },
+    ]);
 
     // The next run succeeds: the record alone would keep it moving, the person's Demote holds.
     const next = await ran("restart-app", "succeeded", "approved");

@@ -150,6 +150,8 @@ describe("the approval loop, end to end", () => {
     const prowlarr = cardFor("prowlarr")!;
     expect((await press(t, bob, t.fake.message(prowlarr.messageId)!, "⬇️ Demote")).text).toContain("manual again");
     expect(await level()).toBe("manual");
+    const announcement = await waitFor(() => t.fake.messages(undefined, inbox()).find((m) => m.text.includes("prompted → manual (demoted to manual by Bob")));
+    expect(announcement.replyToMessageId).toBe(prowlarr.messageId);
   });
 });
 

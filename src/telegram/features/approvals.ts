@@ -7,8 +7,6 @@ import { audit } from "../../decisions/audit.ts";
 import type { Logger } from "../../logger.ts";
 import { enqueueExecutions, enqueueRefresh, type Queues } from "../../jobs/queues.ts";
 import type { CallbackCodec } from "../callback-data.ts";
-import { escapeHtml } from "../render/html.ts";
-import { postNotice } from "../outbox/cards.ts";
 
 export interface ApprovalsDeps {
   sql: Sql;
@@ -101,11 +99,6 @@ export function approvalsFeature(deps: ApprovalsDeps) {
     await ctx.answerCallbackQuery({ text: result.text, show_alert: result.alert ?? false }).catch((error: unknown) => {
       deps.logger.warn({ err: error, verb, data: ctx.callbackQuery.data }, "could not answer the button press");
     });
-    for (const a of result.announcements ?? []) {
-      const [card] = await sql<{ id: number; topic_key: string | null }[]>`
-        select id, topic_key from cards where group_id = ${a.groupId} and episode = ${a.episode}`;
-      await postNotice(sql, { chatId: deps.chatId, topicKey: card?.topic_key ?? null, replyToCardId: card?.id ?? null, text: escapeHtml(a.text) });
-    }
   });
   return feature;
 }

@@ -168,6 +168,31 @@ export async function postNotice(
   return row!.id;
 }
 
+/** What a notice needs of an episode's alert card to go under it, in its topic. */
+export interface CardAnchor {
+  id: number;
+  topic_key: string | null;
+}
+
+/** The alert card of an alert group's episode, if it has one yet. */
+export async function alertCardOf(tx: Tx, groupId: number, episode: number): Promise<CardAnchor | undefined> {
+  const [card] = await tx<CardAnchor[]>`select id, topic_key from cards where group_id = ${groupId} and episode = ${episode}`;
+  return card;
+}
+
+/**
+ * A notice about an episode's alert card (a run's progress, a level change), posted as a reply to
+ * it in its topic. Give the card when it is loaded already, or the episode to look it up by; with
+ * no card (yet), the notice goes to the chat on its own.
+ */
+export async function postCardNotice(
+  tx: Tx,
+  notice: { chatId: number; text: string } & ({ card: CardAnchor | undefined } | { groupId: number; episode: number }),
+): Promise<number> {
+  const card = "card" in notice ? notice.card : await alertCardOf(tx, notice.groupId, notice.episode);
+  return postNotice(tx, { chatId: notice.chatId, topicKey: card?.topic_key ?? null, replyToCardId: card?.id ?? null, text: notice.text });
+}
+
 /** Changes what a notice (a run's progress message) says; the outbox edits it, newest text wins. */
 export async function updateNotice(tx: Tx, cardId: number, text: string, replyMarkup?: unknown): Promise<void> {
   const hash = contentHash(text, replyMarkup);
