@@ -308,7 +308,12 @@ function record(stats: TrustStats): string {
 }
 
 function confidence(stats: TrustStats, t: TrustThresholds): string {
-  return `with ${percent(oneSidedConfidence(t.wilsonZ), 0)} confidence it succeeds at least ${percent(stats.wilsonLower)} of the time`;
+  return `with ${confidenceLevel(t)} confidence it succeeds at least ${percent(stats.wilsonLower)} of the time`;
+}
+
+/** "90 %": how confident the Wilson bound at `wilsonZ` is (TRUST_THRESHOLDS may change it). */
+export function confidenceLevel(t: TrustThresholds): string {
+  return percent(oneSidedConfidence(t.wilsonZ), 0);
 }
 
 function verb(from: Level, to: Level): string {
@@ -316,7 +321,7 @@ function verb(from: Level, to: Level): string {
 }
 
 /** "91.3 %", or "100 %" / "90 %" when the decimal is zero. */
-function percent(share: number, digits = 1): string {
+export function percent(share: number, digits = 1): string {
   const text = (share * 100).toFixed(digits);
   return `${digits > 0 && text.endsWith(".0") ? text.slice(0, -2) : text} %`;
 }

@@ -238,6 +238,7 @@ describe("the ladder in the group", () => {
     await press(t, anna, menu, "🟡 restart-app");
     const details = await waitFor(() => (t.fake.message(menu.messageId)!.text.includes("Runs:") ? t.fake.message(menu.messageId) : undefined));
     expect(details!.text).toMatch(/Runs: \d+ \(\d+ approved, \d+ on its own\)/);
+    expect(details!.text).toMatch(/Success \d+ % · 90 % confident it succeeds at least \d+ % of the time/);
     expect(details!.text).toContain("Level changes:");
     expect((await press(t, eve, details!, "⬆️ Promote")).text).toContain("Only approvers");
     await press(t, anna, details!, "⬆️ Promote");

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
   computeStats,
+  confidenceLevel,
   defaultThresholds,
   evaluate,
+  percent,
   recentWindow,
   runsToStandard,
   type Level,
@@ -63,6 +65,20 @@ describe("oneSidedConfidence", () => {
     expect(oneSidedConfidence(1.2816)).toBeCloseTo(0.9, 4);
     expect(oneSidedConfidence(1.96)).toBeCloseTo(0.975, 4);
     expect(oneSidedConfidence(-1.645)).toBeCloseTo(0.05, 4);
+  });
+});
+
+describe("how the policy writes its numbers", () => {
+  it("percentages with one decimal, dropped when it is zero", () => {
+    expect(percent(0.913)).toBe("91.3 %");
+    expect(percent(1)).toBe("100 %");
+    expect(percent(0.9)).toBe("90 %");
+    expect(percent(0.8951, 0)).toBe("90 %");
+  });
+
+  it("the confidence of the bound follows the configured z", () => {
+    expect(confidenceLevel(defaultThresholds)).toBe("90 %");
+    expect(confidenceLevel({ ...defaultThresholds, wilsonZ: 1.645 })).toBe("95 %");
   });
 });
 

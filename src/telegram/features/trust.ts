@@ -5,7 +5,7 @@ import type { Sql } from "../../db/client.ts";
 import { displayName, type Approvers } from "../../decisions/approvers.ts";
 import { audit } from "../../decisions/audit.ts";
 import type { RunbookLibrary, TrustLevel } from "../../runbooks/types.ts";
-import { computeStats, type TrustThresholds } from "../../trust/policy.ts";
+import { computeStats, confidenceLevel, percent, type TrustThresholds } from "../../trust/policy.ts";
 import { isLockdown, lockdown, runRecords, setLevelByHand } from "../../trust/service.ts";
 import { bold, code, escapeHtml, formatTime } from "../render/html.ts";
 
@@ -69,7 +69,7 @@ export function trustFeature(deps: TrustDeps) {
       `${levelIcon[rb.level]} ${bold(rb.title)} (${code(rb.id)})`,
       `Level: ${rb.level}${rb.pinned_level ? " (set by hand)" : ""} · risk ${escapeHtml(rb.risk)}`,
       `Runs: ${s.runs} (${s.approvedRuns} approved, ${s.unattendedRuns} on its own) · ${s.succeeded} succeeded · ${s.failed} failed`,
-      s.runs > 0 ? `Success ${(s.successRate * 100).toFixed(0)} % · 90 % confident it succeeds at least ${(s.wilsonLower * 100).toFixed(0)} % of the time` : "",
+      s.runs > 0 ? `Success ${percent(s.successRate, 0)} · ${confidenceLevel(deps.thresholds)} confident it succeeds at least ${percent(s.wilsonLower, 0)} of the time` : "",
       s.recent.length > 0 ? `Latest: ${s.recent.map((o) => (o === "succeeded" ? "✅" : "❌")).join("")}` : "",
     ];
     if (history.length > 0) {
