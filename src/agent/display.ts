@@ -73,7 +73,3 @@ export function describeStatuses(codes: readonly number[]): string {
   parts.push(...[...set].sort((a, b) => a - b).map(String));
   return parts.join(", ");
 }
-
-export function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
-}

@@ -1,4 +1,5 @@
-import { humanDuration, plural } from "./display.ts";
+import { plural } from "../util/plural.ts";
+import { humanDuration } from "./display.ts";
 import { httpCall } from "./http-request.ts";
 
 /**

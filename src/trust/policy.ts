@@ -33,6 +33,7 @@
  *   so manual → standard takes at least two runs, each announced.
  */
 import type { Risk, TrustLevel } from "../runbooks/types.ts";
+import { plural } from "../util/plural.ts";
 import { oneSidedConfidence, wilsonLowerBound } from "./wilson.ts";
 
 export type Level = TrustLevel;
@@ -324,10 +325,6 @@ function verb(from: Level, to: Level): string {
 export function percent(share: number, digits = 1): string {
   const text = (share * 100).toFixed(digits);
   return `${digits > 0 && text.endsWith(".0") ? text.slice(0, -2) : text} %`;
-}
-
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

@@ -1,6 +1,7 @@
 import { Composer } from "grammy";
 import type { Sql } from "../../db/client.ts";
 import { postNotice } from "../outbox/cards.ts";
+import { plural } from "../../util/plural.ts";
 import { bold, escapeHtml } from "../render/html.ts";
 import { replyTarget } from "./reply.ts";
 
@@ -25,7 +26,7 @@ export async function renderStatus(sql: Sql, chatId: number): Promise<string> {
     order by c.topic_key, alerts desc, a.alertname`;
   if (rows.length === 0) return "✅ Nothing is firing.";
   const total = rows.reduce((n, r) => n + r.alerts, 0);
-  const lines = [`🔥 ${bold(`${total} alert${total === 1 ? "" : "s"} firing`)}`];
+  const lines = [`🔥 ${bold(`${plural(total, "alert")} firing`)}`];
   let topic: string | null | undefined;
   let shown = 0;
   for (const r of rows) {

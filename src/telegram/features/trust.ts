@@ -7,6 +7,7 @@ import { audit } from "../../decisions/audit.ts";
 import type { RunbookLibrary, TrustLevel } from "../../runbooks/types.ts";
 import { computeStats, confidenceLevel, percent, type TrustThresholds } from "../../trust/policy.ts";
 import { isLockdown, lockdown, runRecords, setLevelByHand } from "../../trust/service.ts";
+import { plural } from "../../util/plural.ts";
 import { bold, code, escapeHtml, formatTime } from "../render/html.ts";
 
 type Ctx = ConversationFlavor<Context>;
@@ -174,7 +175,7 @@ export function trustFeature(deps: TrustDeps) {
     await ctx.reply(
       off
         ? "🔓 Lockdown lifted. Levels stay where they are (manual); runbooks earn their way up again from their record."
-        : `🔒 Lockdown: ${result.demoted.length} runbook${result.demoted.length === 1 ? "" : "s"} back to manual (${result.demoted.map((d) => d.runbookId).join(", ") || "none were above manual"}). Nothing runs on its own and nothing is promoted until /lockdown off.`,
+        : `🔒 Lockdown: ${plural(result.demoted.length, "runbook")} back to manual (${result.demoted.map((d) => d.runbookId).join(", ") || "none were above manual"}). Nothing runs on its own and nothing is promoted until /lockdown off.`,
     );
   });
   return feature;
