@@ -6,6 +6,7 @@ import type { Logger } from "../logger.ts";
 import { postCardNotice } from "../telegram/outbox/cards.ts";
 import { escapeHtml, formatTime } from "../telegram/render/html.ts";
 import { setLevel } from "../trust/service.ts";
+import { insertDecision, insertExecution, proposalAlert } from "./records.ts";
 import { silenceMatchers, type AlertmanagerClient } from "./alertmanager.ts";
 import type { ProposalRow } from "./card.ts";
 
@@ -41,14 +42,22 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
     return p!;
   }
 
-  async function record(tx: TransactionSql, p: { id: number; group_id: number; episode: number; runbook_id: string; level: string; fingerprint: string; alertname: string; params: Record<string, string> }, action: string, actor: Actor | undefined): Promise<void> {
-    const [alert] = await tx<{ labels: Record<string, string>; annotations: Record<string, string> }[]>`
-      select labels, annotations from alerts where group_id = ${p.group_id} and episode = ${p.episode} and fingerprint = ${p.fingerprint}
-      order by id desc limit 1`;
-    await tx`
-      insert into decisions (chat_id, group_id, episode, alertname, labels, summary, runbook_id, level, action, actor_id, actor_name, params, proposal_id)
-      values (${deps.chatId}, ${p.group_id}, ${p.episode}, ${p.alertname}, ${tx.json(alert?.labels ?? {})}, ${alert?.annotations.summary ?? null},
-              ${p.runbook_id}, ${p.level}, ${action}, ${actor?.id ?? null}, ${actor?.name ?? null}, ${tx.json(p.params)}, ${p.id})`;
+  async function record(tx: TransactionSql, p: ProposalRow & { group_id: number; episode: number }, action: string, actor: Actor): Promise<void> {
+    const alert = await proposalAlert(tx, p);
+    await insertDecision(tx, {
+      chatId: deps.chatId,
+      groupId: p.group_id,
+      episode: p.episode,
+      alertname: p.alertname,
+      labels: alert?.labels ?? {},
+      summary: alert?.annotations.summary ?? null,
+      runbookId: p.runbook_id,
+      level: p.level,
+      action,
+      actor,
+      params: p.params,
+      proposalId: p.id,
+    });
   }
 
   /** The transition itself: only from `from`, else nothing changes and the caller says why. */
@@ -69,12 +78,16 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
   }
 
   async function run(tx: TransactionSql, p: ProposalRow & { group_id: number; episode: number }): Promise<number | undefined> {
-    const [execution] = await tx<{ id: number }[]>`
-      insert into executions (proposal_id, runbook_id, params, trigger, level, group_id, episode, fingerprint)
-      values (${p.id}, ${p.runbook_id}, ${tx.json(p.params)}, 'approved', ${p.level}, ${p.group_id}, ${p.episode}, ${p.fingerprint})
-      on conflict (proposal_id) do nothing
-      returning id`;
-    return execution?.id;
+    return insertExecution(tx, {
+      proposalId: p.id,
+      runbookId: p.runbook_id,
+      params: p.params,
+      trigger: "approved",
+      level: p.level,
+      groupId: p.group_id,
+      episode: p.episode,
+      fingerprint: p.fingerprint,
+    });
   }
 
   /** Why a tap did nothing, in words for the person who tapped. */
@@ -208,10 +221,17 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
           insert into silences (chat_id, group_id, episode, alertmanager_id, matchers, starts_at, ends_at, created_by_id, created_by_name)
           values (${deps.chatId}, ${groupId}, ${episode}, ${silenceId}, ${tx.json(matchers as never)}, ${startsAt}, ${endsAt}, ${actor.id}, ${actor.name})`;
         const lead = alerts[0]!;
-        await tx`
-          insert into decisions (chat_id, group_id, episode, alertname, labels, summary, action, actor_id, actor_name, params)
-          values (${deps.chatId}, ${groupId}, ${episode}, ${lead.alertname}, ${tx.json(lead.labels)}, ${lead.annotations.summary ?? null},
-                  'silenced', ${actor.id}, ${actor.name}, ${tx.json({ hours: String(hours), silence: silenceId })})`;
+        await insertDecision(tx, {
+          chatId: deps.chatId,
+          groupId,
+          episode,
+          alertname: lead.alertname,
+          labels: lead.labels,
+          summary: lead.annotations.summary ?? null,
+          action: "silenced",
+          actor,
+          params: { hours: String(hours), silence: silenceId },
+        });
       });
       return { text: `Silenced for ${hours}h (until ${formatTime(endsAt)}).`, refresh: [{ groupId }], executions: [] };
     },
@@ -233,10 +253,16 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
         if (rows.length === 0) return false;
         const [a] = await tx<{ alertname: string; labels: Record<string, string> }[]>`
           select alertname, labels from alerts where group_id = ${s.group_id} and episode = ${s.episode} order by id limit 1`;
-        await tx`
-          insert into decisions (chat_id, group_id, episode, alertname, labels, action, actor_id, actor_name, params)
-          values (${deps.chatId}, ${s.group_id}, ${s.episode}, ${a?.alertname ?? "?"}, ${tx.json(a?.labels ?? {})}, 'unsilenced',
-                  ${actor.id}, ${actor.name}, ${tx.json({ silence: s.alertmanager_id })})`;
+        await insertDecision(tx, {
+          chatId: deps.chatId,
+          groupId: s.group_id,
+          episode: s.episode,
+          alertname: a?.alertname ?? "?",
+          labels: a?.labels ?? {},
+          action: "unsilenced",
+          actor,
+          params: { silence: s.alertmanager_id },
+        });
         return true;
       });
       return changed ? { text: "Silence lifted.", refresh: [{ groupId: s.group_id }], executions: [] } : none("That silence is over already.");

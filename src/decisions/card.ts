@@ -9,6 +9,7 @@ import type { CardAlert, CardSection } from "../telegram/render/alert-card.ts";
 import { bold, code, escapeHtml, formatTime, truncate } from "../telegram/render/html.ts";
 import type { CallbackCodec } from "../telegram/callback-data.ts";
 import { isLockdown } from "../trust/service.ts";
+import { insertDecision, insertExecution } from "./records.ts";
 
 export interface ProposalRow {
   id: number;
@@ -151,15 +152,10 @@ export function createDecider(deps: DecideDeps) {
               ${auto ? now() : null}, ${expiresAt})
       returning *`;
     if (!auto) return { proposal: proposal!, stopped };
-    await tx`
-      insert into decisions (chat_id, group_id, episode, alertname, labels, summary, runbook_id, level, action, params, proposal_id)
-      values (${input.chatId}, ${input.groupId}, ${input.episode}, ${lead.alertname}, ${tx.json(lead.labels)}, ${lead.annotations.summary ?? null},
-              ${runbook.id}, ${level}, 'auto', ${tx.json(values)}, ${proposal!.id})`;
-    const [execution] = await tx<{ id: number }[]>`
-      insert into executions (proposal_id, runbook_id, params, trigger, level, group_id, episode, fingerprint)
-      values (${proposal!.id}, ${runbook.id}, ${tx.json(values)}, 'auto', ${level}, ${input.groupId}, ${input.episode}, ${lead.fingerprint})
-      returning id`;
-    return { proposal: proposal!, execution: execution!.id, stopped };
+    const common = { groupId: input.groupId, episode: input.episode, runbookId: runbook.id, level, params: values, proposalId: proposal!.id };
+    await insertDecision(tx, { ...common, chatId: input.chatId, alertname: lead.alertname, labels: lead.labels, summary: lead.annotations.summary ?? null, action: "auto" });
+    const execution = await insertExecution(tx, { ...common, trigger: "auto", fingerprint: lead.fingerprint });
+    return { proposal: proposal!, execution, stopped };
   }
 }
 

@@ -2,6 +2,7 @@ import type { Sql } from "../db/client.ts";
 import type { RunbookLibrary } from "../runbooks/types.ts";
 import { resolveParams } from "../runbooks/template.ts";
 import type { Actor } from "./actions.ts";
+import { insertDecision, proposalAlert } from "./records.ts";
 
 export interface ModifiableParam {
   name: string;
@@ -68,12 +69,20 @@ export async function saveModified(
       values (${old.chat_id}, ${old.group_id}, ${old.episode}, ${old.runbook_id}, ${old.level}, ${old.risk}, ${tx.json(resolved.values)},
               ${old.fingerprint}, ${old.alertname}, 'open', ${old.id}, ${old.expires_at})
       returning id`;
-    const [alert] = await tx<{ labels: Record<string, string> }[]>`
-      select labels from alerts where group_id = ${old.group_id} and episode = ${old.episode} and fingerprint = ${old.fingerprint} order by id desc limit 1`;
-    await tx`
-      insert into decisions (chat_id, group_id, episode, alertname, labels, runbook_id, level, action, actor_id, actor_name, params, proposal_id)
-      values (${old.chat_id}, ${old.group_id}, ${old.episode}, ${old.alertname}, ${tx.json(alert?.labels ?? {})}, ${old.runbook_id}, ${old.level},
-              'modified', ${actor.id}, ${actor.name}, ${tx.json(resolved.values)}, ${created!.id})`;
+    const alert = await proposalAlert(tx, old);
+    await insertDecision(tx, {
+      chatId: old.chat_id,
+      groupId: old.group_id,
+      episode: old.episode,
+      alertname: old.alertname,
+      labels: alert?.labels ?? {},
+      runbookId: old.runbook_id,
+      level: old.level,
+      action: "modified",
+      actor,
+      params: resolved.values,
+      proposalId: created!.id,
+    });
     return { ok: true as const, groupId: old.group_id, proposalId: created!.id };
   });
 }
