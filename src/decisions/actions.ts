@@ -26,7 +26,18 @@ export interface ActionResult {
   executions: number[];
 }
 
+/** A proposal's move from one status to another, and what it sets on the way. */
+interface Move {
+  from: ProposalStatus[];
+  to: ProposalStatus;
+  firstApprover?: Actor | null;
+  decidedBy?: Actor;
+  /** The decision recorded when it moves. */
+  action: string;
+}
+
 const none = (text: string, alert = false): ActionResult => ({ text, alert, refresh: [], executions: [] });
+const gone = (): ActionResult => none("This card is gone.");
 
 /**
  * What each button does. Every change of a proposal is one conditional UPDATE whose WHERE names
@@ -37,12 +48,20 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
   const { sql } = deps;
   const now = deps.now ?? (() => new Date());
 
-  async function load(tx: TransactionSql | Sql, id: number): Promise<ProposalRow & { group_id: number; episode: number; first_approver_id: number | null }> {
-    const [p] = await tx<(ProposalRow & { group_id: number; episode: number; first_approver_id: number | null })[]>`select * from proposals where id = ${id}`;
-    return p!;
+  async function load(tx: TransactionSql | Sql, id: number): Promise<ProposalRow | undefined> {
+    const [p] = await tx<ProposalRow[]>`select * from proposals where id = ${id}`;
+    return p;
   }
 
-  async function record(tx: TransactionSql, p: ProposalRow & { group_id: number; episode: number }, action: string, actor: Actor): Promise<void> {
+  /** A button on a proposal: its transaction, with the proposal as it is now. */
+  function onProposal(id: number, act: (tx: TransactionSql, p: ProposalRow) => Promise<ActionResult>): Promise<ActionResult> {
+    return sql.begin(async (tx) => {
+      const p = await load(tx, id);
+      return p ? act(tx, p) : gone();
+    });
+  }
+
+  async function record(tx: TransactionSql, p: ProposalRow, action: string, actor: Actor): Promise<void> {
     const alert = await proposalAlert(tx, p);
     await insertDecision(tx, {
       chatId: deps.chatId,
@@ -61,24 +80,32 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
   }
 
   /** The transition itself: only from `from`, else nothing changes and the caller says why. */
-  async function transition(
-    tx: TransactionSql,
-    id: number,
-    from: ProposalStatus[],
-    to: ProposalStatus,
-    set: { firstApprover?: Actor | null; decidedBy?: Actor },
-  ): Promise<boolean> {
-    const first = set.firstApprover === undefined ? tx`` : tx`, first_approver_id = ${set.firstApprover?.id ?? null}, first_approver_name = ${set.firstApprover?.name ?? null}`;
-    const decided = set.decidedBy ? tx`, decided_by_id = ${set.decidedBy.id}, decided_by_name = ${set.decidedBy.name}, decided_at = ${now()}` : tx``;
+  async function transition(tx: TransactionSql, id: number, move: Move): Promise<boolean> {
+    const first = move.firstApprover === undefined ? tx`` : tx`, first_approver_id = ${move.firstApprover?.id ?? null}, first_approver_name = ${move.firstApprover?.name ?? null}`;
+    const decided = move.decidedBy ? tx`, decided_by_id = ${move.decidedBy.id}, decided_by_name = ${move.decidedBy.name}, decided_at = ${now()}` : tx``;
     const rows = await tx`
-      update proposals set status = ${to} ${first} ${decided}
-      where id = ${id} and status in ${tx(from)} and expires_at > ${now()}
+      update proposals set status = ${move.to} ${first} ${decided}
+      where id = ${id} and status in ${tx(move.from)} and expires_at > ${now()}
       returning id`;
     return rows.length === 1;
   }
 
-  async function run(tx: TransactionSql, p: ProposalRow & { group_id: number; episode: number }): Promise<number | undefined> {
-    return insertExecution(tx, {
+  /**
+   * Moves the proposal and records the decision; undefined when it moved. When it could not (someone
+   * was quicker, it expired), nothing changes and the answer for the person says why.
+   */
+  async function decide(tx: TransactionSql, p: ProposalRow, actor: Actor, move: Move): Promise<ActionResult | undefined> {
+    if (!(await transition(tx, p.id, move))) {
+      const current = await load(tx, p.id);
+      return current ? closed(current, actor) : gone();
+    }
+    await record(tx, p, move.action, actor);
+    return undefined;
+  }
+
+  /** The run an approval leads to, to enqueue after the commit (none if the proposal has one already). */
+  async function run(tx: TransactionSql, p: ProposalRow): Promise<number[]> {
+    const execution = await insertExecution(tx, {
       proposalId: p.id,
       runbookId: p.runbook_id,
       params: p.params,
@@ -88,12 +115,13 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
       episode: p.episode,
       fingerprint: p.fingerprint,
     });
+    return execution === undefined ? [] : [execution];
   }
 
   /** Why a tap did nothing, in words for the person who tapped. */
-  function closed(p: ProposalRow & { first_approver_id: number | null }, actor: Actor): ActionResult {
+  function closed(p: ProposalRow, actor: Actor): ActionResult {
     if (p.expires_at.getTime() <= now().getTime() && ["open", "confirming", "awaiting_second"].includes(p.status)) {
-      return { ...none("This button has expired."), refresh: [{ groupId: (p as unknown as { group_id: number }).group_id }] };
+      return { ...none("This button has expired."), refresh: [{ groupId: p.group_id }] };
     }
     switch (p.status) {
       case "approved":
@@ -109,33 +137,29 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
     }
   }
 
-  async function approveOrSecond(id: number, actor: Actor): Promise<ActionResult> {
-    return sql.begin(async (tx) => {
-      const p = await load(tx, id);
-      if (!p) return none("This card is gone.");
+  function approveOrSecond(id: number, actor: Actor): Promise<ActionResult> {
+    return onProposal(id, async (tx, p) => {
       const refresh = [{ groupId: p.group_id }];
       if (p.status === "open" && p.param_error) return none(`Fill in the parameters first (Modify): ${p.param_error}`, true);
       if (p.status === "open") {
         if (p.risk === "high") {
-          if (!(await transition(tx, id, ["open"], "awaiting_second", { firstApprover: actor }))) return closed(await load(tx, id), actor);
-          await record(tx, p, "approved", actor);
+          const refusal = await decide(tx, p, actor, { from: ["open"], to: "awaiting_second", firstApprover: actor, action: "approved" });
+          if (refusal) return refusal;
           return { text: "Approved. High risk: a second, different approver must approve too.", refresh, executions: [] };
         }
         if (p.level === "manual") {
-          if (!(await transition(tx, id, ["open"], "confirming", { firstApprover: actor }))) return closed(await load(tx, id), actor);
-          await record(tx, p, "approved", actor);
+          const refusal = await decide(tx, p, actor, { from: ["open"], to: "confirming", firstApprover: actor, action: "approved" });
+          if (refusal) return refusal;
           return { text: "Approved. This runbook is manual: tap Confirm to run it.", refresh, executions: [] };
         }
-        if (!(await transition(tx, id, ["open"], "approved", { firstApprover: actor, decidedBy: actor }))) return closed(await load(tx, id), actor);
-        await record(tx, p, "approved", actor);
-        const execution = await run(tx, p);
-        return { text: `Running ${p.runbook_id}…`, refresh, executions: execution ? [execution] : [] };
+        const refusal = await decide(tx, p, actor, { from: ["open"], to: "approved", firstApprover: actor, decidedBy: actor, action: "approved" });
+        if (refusal) return refusal;
+        return { text: `Running ${p.runbook_id}…`, refresh, executions: await run(tx, p) };
       }
       if (p.status === "awaiting_second" && p.first_approver_id !== actor.id) {
-        if (!(await transition(tx, id, ["awaiting_second"], "approved", { decidedBy: actor }))) return closed(await load(tx, id), actor);
-        await record(tx, p, "approved", actor);
-        const execution = await run(tx, p);
-        return { text: `Second approval recorded. Running ${p.runbook_id}…`, refresh, executions: execution ? [execution] : [] };
+        const refusal = await decide(tx, p, actor, { from: ["awaiting_second"], to: "approved", decidedBy: actor, action: "approved" });
+        if (refusal) return refusal;
+        return { text: `Second approval recorded. Running ${p.runbook_id}…`, refresh, executions: await run(tx, p) };
       }
       return closed(p, actor);
     });
@@ -144,33 +168,26 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
   return {
     approve: approveOrSecond,
 
-    async confirm(id: number, actor: Actor): Promise<ActionResult> {
-      return sql.begin(async (tx) => {
-        const p = await load(tx, id);
-        if (!p) return none("This card is gone.");
-        if (!(await transition(tx, id, ["confirming"], "approved", { decidedBy: actor }))) return closed(await load(tx, id), actor);
-        await record(tx, p, "confirmed", actor);
-        const execution = await run(tx, p);
-        return { text: `Confirmed. Running ${p.runbook_id}…`, refresh: [{ groupId: p.group_id }], executions: execution ? [execution] : [] };
+    confirm(id: number, actor: Actor): Promise<ActionResult> {
+      return onProposal(id, async (tx, p) => {
+        const refusal = await decide(tx, p, actor, { from: ["confirming"], to: "approved", decidedBy: actor, action: "confirmed" });
+        if (refusal) return refusal;
+        return { text: `Confirmed. Running ${p.runbook_id}…`, refresh: [{ groupId: p.group_id }], executions: await run(tx, p) };
       });
     },
 
-    async cancel(id: number, actor: Actor): Promise<ActionResult> {
-      return sql.begin(async (tx) => {
-        const p = await load(tx, id);
-        if (!p) return none("This card is gone.");
-        if (!(await transition(tx, id, ["confirming", "awaiting_second"], "open", { firstApprover: null }))) return closed(await load(tx, id), actor);
-        await record(tx, p, "cancelled", actor);
+    cancel(id: number, actor: Actor): Promise<ActionResult> {
+      return onProposal(id, async (tx, p) => {
+        const refusal = await decide(tx, p, actor, { from: ["confirming", "awaiting_second"], to: "open", firstApprover: null, action: "cancelled" });
+        if (refusal) return refusal;
         return { text: "Cancelled; nothing ran.", refresh: [{ groupId: p.group_id }], executions: [] };
       });
     },
 
-    async ignore(id: number, actor: Actor): Promise<ActionResult> {
-      return sql.begin(async (tx) => {
-        const p = await load(tx, id);
-        if (!p) return none("This card is gone.");
-        if (!(await transition(tx, id, ["open", "confirming", "awaiting_second"], "ignored", { decidedBy: actor }))) return closed(await load(tx, id), actor);
-        await record(tx, p, "ignored", actor);
+    ignore(id: number, actor: Actor): Promise<ActionResult> {
+      return onProposal(id, async (tx, p) => {
+        const refusal = await decide(tx, p, actor, { from: ["open", "confirming", "awaiting_second"], to: "ignored", decidedBy: actor, action: "ignored" });
+        if (refusal) return refusal;
         return { text: "Ignored.", refresh: [{ groupId: p.group_id }], executions: [] };
       });
     },
@@ -179,10 +196,8 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
      * A person takes a standard runbook back to manual from its result card: the same as /trust
      * demote to manual, so it is pinned there and the record does not promote it again by itself.
      */
-    async demote(id: number, actor: Actor): Promise<ActionResult> {
-      return sql.begin(async (tx) => {
-        const p = await load(tx, id);
-        if (!p) return none("This card is gone.");
+    demote(id: number, actor: Actor): Promise<ActionResult> {
+      return onProposal(id, async (tx, p) => {
         const reason = `demoted to manual by ${actor.name} from the card`;
         const change = await setLevel(tx, { runbookId: p.runbook_id, to: "manual", reason, actor, risk: p.risk });
         // To manual, the only refusal left is that it is manual already (the proposal's runbook row exists).

@@ -13,6 +13,8 @@ import { insertDecision, insertExecution } from "./records.ts";
 
 export interface ProposalRow {
   id: number;
+  group_id: number;
+  episode: number;
   runbook_id: string;
   level: TrustLevel;
   risk: "low" | "medium" | "high";
@@ -21,6 +23,7 @@ export interface ProposalRow {
   fingerprint: string;
   alertname: string;
   status: ProposalStatus;
+  first_approver_id: number | null;
   first_approver_name: string | null;
   decided_by_name: string | null;
   expires_at: Date;
