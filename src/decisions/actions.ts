@@ -8,7 +8,7 @@ import { escapeHtml, formatTime } from "../telegram/render/html.ts";
 import { setLevel } from "../trust/service.ts";
 import { insertDecision, insertExecution, proposalAlert } from "./records.ts";
 import { silenceMatchers, type AlertmanagerClient } from "./alertmanager.ts";
-import type { ProposalRow } from "./card.ts";
+import { isPending, PENDING_STATUSES, type ProposalRow } from "./card.ts";
 
 export interface Actor {
   id: number;
@@ -28,7 +28,7 @@ export interface ActionResult {
 
 /** A proposal's move from one status to another, and what it sets on the way. */
 interface Move {
-  from: ProposalStatus[];
+  from: readonly ProposalStatus[];
   to: ProposalStatus;
   firstApprover?: Actor | null;
   decidedBy?: Actor;
@@ -120,7 +120,7 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
 
   /** Why a tap did nothing, in words for the person who tapped. */
   function closed(p: ProposalRow, actor: Actor): ActionResult {
-    if (p.expires_at.getTime() <= now().getTime() && ["open", "confirming", "awaiting_second"].includes(p.status)) {
+    if (p.expires_at.getTime() <= now().getTime() && isPending(p.status)) {
       return { ...none("This button has expired."), refresh: [{ groupId: p.group_id }] };
     }
     switch (p.status) {
@@ -186,7 +186,7 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
 
     ignore(id: number, actor: Actor): Promise<ActionResult> {
       return onProposal(id, async (tx, p) => {
-        const refusal = await decide(tx, p, actor, { from: ["open", "confirming", "awaiting_second"], to: "ignored", decidedBy: actor, action: "ignored" });
+        const refusal = await decide(tx, p, actor, { from: PENDING_STATUSES, to: "ignored", decidedBy: actor, action: "ignored" });
         if (refusal) return refusal;
         return { text: "Ignored.", refresh: [{ groupId: p.group_id }], executions: [] };
       });
@@ -208,6 +208,16 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
         await postCardNotice(tx, { chatId: deps.chatId, groupId: p.group_id, episode: p.episode, text });
         return { text: `${p.runbook_id} is manual again.`, refresh: [{ groupId: p.group_id }], executions: [] };
       });
+    },
+
+    /**
+     * A button pressed after it expired: what it offered expires too, if it was still pending. The
+     * proposal's card (group id), for rendering it again without the keyboard; undefined if it is gone.
+     */
+    async expire(id: number): Promise<number | undefined> {
+      const [expired] = await sql<{ group_id: number }[]>`
+        update proposals set status = 'expired' where id = ${id} and status in ${sql(PENDING_STATUSES)} returning group_id`;
+      return expired?.group_id ?? (await load(sql, id))?.group_id;
     },
 
     async silence(groupId: number, episode: number, hours: number, actor: Actor): Promise<ActionResult> {

@@ -11,6 +11,13 @@ import type { CallbackCodec } from "../telegram/callback-data.ts";
 import { isLockdown } from "../trust/service.ts";
 import { insertDecision, insertExecution } from "./records.ts";
 
+/** A proposal still waiting for a person: its buttons act on it, Modify may replace it, and it can expire. */
+export const PENDING_STATUSES: readonly ProposalStatus[] = Object.freeze(["open", "confirming", "awaiting_second"]);
+
+export function isPending(status: ProposalStatus): boolean {
+  return PENDING_STATUSES.includes(status);
+}
+
 export interface ProposalRow {
   id: number;
   group_id: number;
@@ -91,7 +98,7 @@ export function createDecider(deps: DecideDeps) {
     if (!firing) {
       await tx`
         update proposals set status = 'expired' where group_id = ${input.groupId} and episode = ${input.episode}
-          and status in ('open', 'confirming', 'awaiting_second')`;
+          and status in ${tx(PENDING_STATUSES)}`;
     }
 
     let proposal = await currentProposal(tx, input.groupId, input.episode);

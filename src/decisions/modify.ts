@@ -1,7 +1,9 @@
 import type { Sql } from "../db/client.ts";
+import type { ProposalStatus } from "../db/schema.ts";
 import type { RunbookLibrary } from "../runbooks/types.ts";
 import { resolveParams } from "../runbooks/template.ts";
 import type { Actor } from "./actions.ts";
+import { isPending, PENDING_STATUSES } from "./card.ts";
 import { insertDecision, proposalAlert } from "./records.ts";
 
 export interface ModifiableParam {
@@ -17,10 +19,10 @@ export type ModifyPlan =
 
 /** What a person may change in a proposal before approving it: each parameter, with its pattern. */
 export async function loadForModify(deps: { sql: Sql; library: () => RunbookLibrary | undefined }, proposalId: number): Promise<ModifyPlan> {
-  const [p] = await deps.sql<{ id: number; group_id: number; runbook_id: string; params: Record<string, string>; status: string; expires_at: Date }[]>`
+  const [p] = await deps.sql<{ id: number; group_id: number; runbook_id: string; params: Record<string, string>; status: ProposalStatus; expires_at: Date }[]>`
     select id, group_id, runbook_id, params, status, expires_at from proposals where id = ${proposalId}`;
   if (!p) return { ok: false, message: "This card is gone." };
-  if (!["open", "confirming", "awaiting_second"].includes(p.status)) return { ok: false, message: `This proposal is ${p.status}; nothing to modify.` };
+  if (!isPending(p.status)) return { ok: false, message: `This proposal is ${p.status}; nothing to modify.` };
   if (p.expires_at.getTime() <= Date.now()) return { ok: false, message: "This proposal has expired." };
   const runbook = deps.library()?.byId(p.runbook_id);
   if (!runbook) return { ok: false, message: `The runbook ${p.runbook_id} is not in the library any more.` };
@@ -61,7 +63,7 @@ export async function saveModified(
   return deps.sql.begin(async (tx) => {
     const [old] = await tx<{ id: number; group_id: number; episode: number; chat_id: number; runbook_id: string; level: string; risk: string; fingerprint: string; alertname: string; expires_at: Date }[]>`
       update proposals set status = 'cancelled'
-      where id = ${proposalId} and status in ('open', 'confirming', 'awaiting_second') and expires_at > now()
+      where id = ${proposalId} and status in ${tx(PENDING_STATUSES)} and expires_at > now()
       returning id, group_id, episode, chat_id, runbook_id, level, risk, fingerprint, alertname, expires_at`;
     if (!old) return { ok: false as const, message: "Someone decided on this proposal meanwhile; nothing was changed." };
     const [created] = await tx<{ id: number }[]>`

@@ -18,11 +18,10 @@ export interface ApprovalsDeps {
   logger: Logger;
 }
 
-/** Which card a button belongs to, so a stale or refused press can still strip its keyboard. */
-async function groupOf(sql: Sql, verb: string, args: string[]): Promise<number | undefined> {
+/** Which card a silence button (sl, us) belongs to, so a stale press can still strip its keyboard. */
+async function silenceGroupOf(sql: Sql, verb: string, args: string[]): Promise<number | undefined> {
   if (verb === "sl") return Number(args[0]);
-  if (verb === "us") return (await sql<{ group_id: number }[]>`select group_id from silences where id = ${Number(args[0])}`)[0]?.group_id;
-  return (await sql<{ group_id: number }[]>`select group_id from proposals where id = ${Number(args[0])}`)[0]?.group_id;
+  return (await sql<{ group_id: number }[]>`select group_id from silences where id = ${Number(args[0])}`)[0]?.group_id;
 }
 
 /**
@@ -41,18 +40,12 @@ export function approvalsFeature(deps: ApprovalsDeps) {
     const args = decoded.args.slice(0, -1);
     const expiresAt = Number.parseInt(decoded.args.at(-1) ?? "0", 36) * 60_000;
     const actor = { id: ctx.from.id, name: displayName(ctx.from) };
-    const refreshCard = async (reason: string) => {
-      const groupId = await groupOf(sql, verb, args);
-      if (groupId !== undefined) await enqueueRefresh(deps.queues, [groupId], `${reason}-${ctx.update.update_id}`);
-    };
 
     if (Date.now() >= expiresAt) {
       await audit(sql, { actorId: actor.id, actorName: actor.name, action: "stale-button", target: `${verb}:${args.join(":")}` });
       // Expire what the button offered, then render the card again: the keyboard goes.
-      if (!["sl", "us"].includes(verb)) {
-        await sql`update proposals set status = 'expired' where id = ${Number(args[0])} and status in ('open', 'confirming', 'awaiting_second')`;
-      }
-      await refreshCard("stale");
+      const groupId = verb === "sl" || verb === "us" ? await silenceGroupOf(sql, verb, args) : await deps.actions.expire(Number(args[0]));
+      if (groupId !== undefined) await enqueueRefresh(deps.queues, [groupId], `stale-${ctx.update.update_id}`);
       await ctx.answerCallbackQuery({ text: "This button has expired.", show_alert: true });
       return;
     }

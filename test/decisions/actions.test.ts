@@ -89,3 +89,23 @@ describe("Demote from a card", () => {
     expect(await db.sql`select id from level_changes where runbook_id = 'delete-pod'`).toHaveLength(0);
   });
 });
+
+describe("a stale button", () => {
+  it("expires what it offered while that is pending, and names the card either way", async () => {
+    await runbook("stale-app", "manual");
+    const actions = createDecisionActions({ sql: db.sql, chatId: CHAT, logger: createLogger({ level: "silent" }) });
+    const [open] = await db.sql<{ id: number }[]>`
+      insert into proposals (chat_id, group_id, episode, runbook_id, level, risk, params, fingerprint, alertname, status, expires_at)
+      values (${CHAT}, ${groupId}, 1, 'stale-app', 'manual', 'low', '{}', 'f1', 'AppDown', 'confirming', now() - interval '1 minute')
+      returning id`;
+    expect(await actions.expire(open!.id)).toBe(groupId);
+    const { proposalId: decided } = await ran("stale-app", "succeeded", "approved");
+    expect(await actions.expire(decided)).toBe(groupId);
+    const statuses = await db.sql<{ id: number; status: string }[]>`select id, status from proposals where id in ${db.sql([open!.id, decided])} order by id`;
+    expect(statuses).toEqual([
+      { id: open!.id, status: "expired" },
+      { id: decided, status: "approved" },
+    ]);
+    expect(await actions.expire(999_999)).toBeUndefined();
+  });
+});
