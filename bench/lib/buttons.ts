@@ -11,9 +11,9 @@ export function serviceButtonCodec(botToken: string): CallbackCodec {
   return createCallbackCodec(createHash("sha256").update(`topicops-buttons:${botToken}`).digest("hex"));
 }
 
-/** A card button's callback data as src/decisions/card.ts builds it: the proposal's expiry in whole minutes, base 36, last. */
+/** A card button's callback data as src/decisions/card.ts builds it: the verb, the proposal, its expiry. */
 export function buttonData(codec: CallbackCodec, verb: string, proposalId: number, expiresAt: Date): string {
-  return codec.encode(verb, proposalId, Math.floor(expiresAt.getTime() / 60_000).toString(36));
+  return codec.encode(verb, [proposalId], { expiresAt });
 }
 
 /** POST /telegram as Telegram delivers an update in webhook mode, with the secret header. */

@@ -7,7 +7,7 @@ import { resolveParams } from "../runbooks/template.ts";
 import type { Runbook, TrustLevel } from "../runbooks/types.ts";
 import type { CardAlert, CardSection } from "../telegram/render/alert-card.ts";
 import { bold, code, escapeHtml, formatTime, truncate } from "../telegram/render/html.ts";
-import type { CallbackCodec } from "../telegram/callback-data.ts";
+import { buttonExpiry, type CallbackCodec } from "../telegram/callback-data.ts";
 import { isLockdown } from "../trust/service.ts";
 import { insertDecision, insertExecution } from "./records.ts";
 
@@ -114,11 +114,11 @@ export function createDecider(deps: DecideDeps) {
 
     const sections: CardSection[] = [];
     const rows: InlineKeyboardButton[][] = [];
-    const expires = Math.floor((proposal ? proposal.expires_at.getTime() : input.cardCreatedAt.getTime() + deps.buttonTtlMinutes * 60_000) / 60_000);
-    const live = firing && expires * 60_000 > now().getTime();
+    const expiresAt = buttonExpiry(proposal ? proposal.expires_at : new Date(input.cardCreatedAt.getTime() + deps.buttonTtlMinutes * 60_000));
+    const live = firing && expiresAt.getTime() > now().getTime();
     const button = (text: string, verb: string, ...args: (string | number)[]) => ({
       text,
-      callback_data: deps.codec.encode(verb, ...args, expires.toString(36)),
+      callback_data: deps.codec.encode(verb, args, { expiresAt }),
     });
 
     if (proposal) {

@@ -205,7 +205,7 @@ describe("what must never happen", () => {
     const card = await fire("tautulli");
     const codec = createCallbackCodec(createHash("sha256").update(`topicops-buttons:${t.fake.token}`).digest("hex"));
     const [proposal] = await t.db.sql<{ id: number }[]>`select id from proposals where params->>'app' = 'tautulli'`;
-    const expired = codec.encode("ap", proposal!.id, (Math.floor(Date.now() / 60_000) - 1).toString(36));
+    const expired = codec.encode("ap", [proposal!.id], { expiresAt: new Date(Date.now() - 60_000) });
     expect(await pressData(t, anna, card.messageId, expired)).toMatchObject({ text: "This button has expired.", showAlert: true });
     await waitFor(() => buttons(t.fake.message(card.messageId)).length === 0);
     expect(t.fake.message(card.messageId)!.text).toContain("⌛ The proposal to run Restart the app through its API expired.");

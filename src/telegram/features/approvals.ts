@@ -36,12 +36,10 @@ export function approvalsFeature(deps: ApprovalsDeps) {
   feature.on("callback_query:data", async (ctx, next) => {
     const decoded = codec.decode(ctx.callbackQuery.data);
     if (!decoded) return next();
-    const { verb } = decoded;
-    const args = decoded.args.slice(0, -1);
-    const expiresAt = Number.parseInt(decoded.args.at(-1) ?? "0", 36) * 60_000;
+    const { verb, args, expiresAt } = decoded;
     const actor = { id: ctx.from.id, name: displayName(ctx.from) };
 
-    if (Date.now() >= expiresAt) {
+    if (Date.now() >= expiresAt.getTime()) {
       await audit(sql, { actorId: actor.id, actorName: actor.name, action: "stale-button", target: `${verb}:${args.join(":")}` });
       // Expire what the button offered, then render the card again: the keyboard goes.
       const groupId = verb === "sl" || verb === "us" ? await silenceGroupOf(sql, verb, args) : await deps.actions.expire(Number(args[0]));
