@@ -1,6 +1,7 @@
 import type { TransactionSql } from "postgres";
 import type { Sql, Tx } from "../db/client.ts";
 import type { Risk, TrustLevel } from "../runbooks/types.ts";
+import { audit } from "../decisions/audit.ts";
 import { defaultThresholds, evaluate, type Evaluation, type RunRecord, type TrustThresholds } from "./policy.ts";
 
 export function thresholdsFrom(overrides: Record<string, number> | undefined): TrustThresholds {
@@ -113,16 +114,23 @@ export async function lockdown(sql: Sql, on: boolean, actor: { id: number; name:
     await tx`
       insert into settings (key, value) values ('lockdown', ${tx.json(on)})
       on conflict (key) do update set value = excluded.value, updated_at = now()`;
-    await tx`
-      insert into audit_log (actor_id, actor_name, action, detail) values (${actor.id}, ${actor.name}, ${on ? "lockdown-on" : "lockdown-off"}, ${tx.json({})})`;
+    await audit(tx, { actorId: actor.id, actorName: actor.name, action: on ? "lockdown-on" : "lockdown-off", detail: {} });
     if (!on) return { demoted: [] };
-    const rows = await tx<{ id: string; level: TrustLevel }[]>`
-      select id, level from runbooks where level <> 'manual' and removed_at is null order by id for no key update`;
     const reason = `lockdown by ${actor.name}`;
-    for (const r of rows) {
-      await tx`update runbooks set level = 'manual', level_changed_at = now(), pinned_level = null, pinned_at = null where id = ${r.id}`;
-      await insertLevelChange(tx, { runbookId: r.id, from: r.level, to: "manual", reason, actor });
-    }
+    // One statement for every runbook: the rows locked in id order, demoted and unpinned, each change recorded.
+    const rows = await tx<{ id: string; level: TrustLevel }[]>`
+      with old as (
+        select id, level from runbooks where level <> 'manual' and removed_at is null order by id for no key update
+      ), demoted as (
+        update runbooks r set level = 'manual', level_changed_at = now(), pinned_level = null, pinned_at = null
+        from old where r.id = old.id
+        returning r.id, old.level
+      ), recorded as (
+        insert into level_changes (runbook_id, from_level, to_level, reason, actor_id, actor_name)
+        select id, level, 'manual', ${reason}, ${actor.id}, ${actor.name} from demoted order by id
+        returning runbook_id, from_level
+      )
+      select runbook_id as id, from_level as level from recorded order by runbook_id`;
     // Runs queued on their own must not start either.
     await tx`update executions set status = 'refused', error = 'lockdown', finished_at = now() where status = 'queued' and trigger = 'auto'`;
     return { demoted: rows.map((r) => ({ runbookId: r.id, from: r.level, to: "manual" as const, reason })) };
