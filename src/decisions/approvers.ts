@@ -1,4 +1,8 @@
 import type { Api } from "grammy";
+import type { User } from "grammy/types";
+import type { Tx } from "../db/client.ts";
+import type { Actor } from "./actions.ts";
+import { audit } from "./audit.ts";
 
 export interface Approvers {
   /** Whether this Telegram user may approve, modify, silence and demote. */
@@ -24,6 +28,28 @@ export function createApprovers(deps: { ids: readonly number[]; admins: boolean;
       return cached.admins.has(userId);
     },
   };
+}
+
+/**
+ * For what only approvers may do: the person as an actor when they are one. When not (or when
+ * nobody is known), the refusal goes to the audit log and `tell` says so to them (a button answer
+ * or a reply), and the answer is undefined.
+ */
+export async function asApprover(
+  deps: { sql: Tx; approvers: Approvers },
+  user: User | undefined,
+  refusal: { target: string; detail?: Record<string, unknown>; tell: () => Promise<unknown> },
+): Promise<Actor | undefined> {
+  if (user && (await deps.approvers.allowed(user.id))) return { id: user.id, name: displayName(user) };
+  await audit(deps.sql, {
+    actorId: user?.id,
+    actorName: user ? displayName(user) : undefined,
+    action: "refused",
+    target: refusal.target,
+    ...(refusal.detail ? { detail: refusal.detail } : {}),
+  });
+  await refusal.tell();
+  return undefined;
 }
 
 export function displayName(user: { first_name: string; last_name?: string; username?: string }): string {

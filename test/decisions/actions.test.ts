@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDecisionActions } from "../../src/decisions/actions.ts";
+import { asApprover } from "../../src/decisions/approvers.ts";
 import { createLogger } from "../../src/logger.ts";
 import { defaultThresholds } from "../../src/trust/policy.ts";
 import { applyTrust, setLevelByHand } from "../../src/trust/service.ts";
@@ -107,5 +108,25 @@ describe("a stale button", () => {
       { id: decided, status: "approved" },
     ]);
     expect(await actions.expire(999_999)).toBeUndefined();
+  });
+});
+
+describe("what only approvers may do", () => {
+  const approvers = { allowed: async (id: number) => id === bob.id };
+  const user = (id: number, first_name: string, username: string) => ({ id, is_bot: false, first_name, username });
+
+  it("an approver is the actor; anyone else is refused, audited and told", async () => {
+    const told: string[] = [];
+    const tell = async () => void told.push("told");
+    expect(await asApprover({ sql: db.sql, approvers }, user(bob.id, "Bob", "bob_ops"), { target: "ap:1", tell })).toEqual(bob);
+    expect(told).toEqual([]);
+    const eve = user(666000666, "Eve", "eve");
+    expect(await asApprover({ sql: db.sql, approvers }, eve, { target: "ap:1", detail: { reason: "not an approver" }, tell })).toBeUndefined();
+    expect(await asApprover({ sql: db.sql, approvers }, undefined, { target: "lockdown", tell })).toBeUndefined();
+    expect(told).toEqual(["told", "told"]);
+    expect(await db.sql`select actor_id, actor_name, action, target, detail from audit_log where action = 'refused' order by id`).toEqual([
+      { actor_id: eve.id, actor_name: "Eve (@eve)", action: "refused", target: "ap:1", detail: { reason: "not an approver" } },
+      { actor_id: null, actor_name: null, action: "refused", target: "lockdown", detail: null },
+    ]);
   });
 });

@@ -2,7 +2,7 @@ import { Composer, type Context } from "grammy";
 import type { ConversationFlavor } from "@grammyjs/conversations";
 import type { Sql } from "../../db/client.ts";
 import type { DecisionActions, ActionResult } from "../../decisions/actions.ts";
-import { displayName, type Approvers } from "../../decisions/approvers.ts";
+import { asApprover, displayName, type Approvers } from "../../decisions/approvers.ts";
 import { audit } from "../../decisions/audit.ts";
 import type { Logger } from "../../logger.ts";
 import { enqueueExecutions, enqueueRefresh, type Queues } from "../../jobs/queues.ts";
@@ -47,11 +47,12 @@ export function approvalsFeature(deps: ApprovalsDeps) {
       await ctx.answerCallbackQuery({ text: "This button has expired.", show_alert: true });
       return;
     }
-    if (!(await deps.approvers.allowed(actor.id))) {
-      await audit(sql, { actorId: actor.id, actorName: actor.name, action: "refused", target: `${verb}:${args.join(":")}`, detail: { reason: "not an approver" } });
-      await ctx.answerCallbackQuery({ text: "Only approvers can do that. Ask one of them, or an admin to add you to APPROVER_IDS.", show_alert: true });
-      return;
-    }
+    const approver = await asApprover(deps, ctx.from, {
+      target: `${verb}:${args.join(":")}`,
+      detail: { reason: "not an approver" },
+      tell: () => ctx.answerCallbackQuery({ text: "Only approvers can do that. Ask one of them, or an admin to add you to APPROVER_IDS.", show_alert: true }),
+    });
+    if (!approver) return;
 
     let result: ActionResult;
     switch (verb) {

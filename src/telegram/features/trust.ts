@@ -2,8 +2,7 @@ import { createConversation, type Conversation, type ConversationFlavor } from "
 import { Menu, MenuRange, type MenuFlavor } from "@grammyjs/menu";
 import { Composer, type Context } from "grammy";
 import type { Sql } from "../../db/client.ts";
-import { displayName, type Approvers } from "../../decisions/approvers.ts";
-import { audit } from "../../decisions/audit.ts";
+import { asApprover, displayName, type Approvers } from "../../decisions/approvers.ts";
 import type { RunbookLibrary, TrustLevel } from "../../runbooks/types.ts";
 import { computeStats, confidenceLevel, percent, type TrustThresholds } from "../../trust/policy.ts";
 import { isLockdown, lockdown, runRecords, setLevelByHand } from "../../trust/service.ts";
@@ -108,11 +107,11 @@ export function trustFeature(deps: TrustDeps) {
 
   const byHand = (to: "promote" | "demote") => async (ctx: Ctx) => {
     const id = String(ctx.match);
-    if (!ctx.from || !(await deps.approvers.allowed(ctx.from.id))) {
-      await audit(sql, { actorId: ctx.from?.id, actorName: ctx.from ? displayName(ctx.from) : undefined, action: "refused", target: `trust:${to}:${id}` });
-      await ctx.answerCallbackQuery({ text: "Only approvers can change a runbook's level.", show_alert: true });
-      return;
-    }
+    const approver = await asApprover(deps, ctx.from, {
+      target: `trust:${to}:${id}`,
+      tell: () => ctx.answerCallbackQuery({ text: "Only approvers can change a runbook's level.", show_alert: true }),
+    });
+    if (!approver) return;
     await ctx.answerCallbackQuery();
     await ctx.conversation.enter("trust-reason", id, to);
   };
@@ -165,13 +164,10 @@ export function trustFeature(deps: TrustDeps) {
     await ctx.reply(await overview(), { parse_mode: "HTML", reply_markup: mainMenu });
   });
   feature.command("lockdown", async (ctx) => {
-    if (!ctx.from || !(await deps.approvers.allowed(ctx.from.id))) {
-      await audit(sql, { actorId: ctx.from?.id, actorName: ctx.from ? displayName(ctx.from) : undefined, action: "refused", target: "lockdown" });
-      await ctx.reply("Only approvers can lock down or lift a lockdown.");
-      return;
-    }
+    const approver = await asApprover(deps, ctx.from, { target: "lockdown", tell: () => ctx.reply("Only approvers can lock down or lift a lockdown.") });
+    if (!approver) return;
     const off = ctx.match.trim().toLowerCase() === "off";
-    const result = await lockdown(sql, !off, { id: ctx.from.id, name: displayName(ctx.from) });
+    const result = await lockdown(sql, !off, approver);
     await ctx.reply(
       off
         ? "🔓 Lockdown lifted. Levels stay where they are (manual); runbooks earn their way up again from their record."
