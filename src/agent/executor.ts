@@ -6,6 +6,7 @@ import { formatDuration } from "../runbooks/duration.ts";
 import { renderArgv, renderBody, renderHeaders, renderQuery, renderUrl, runbookSecrets, type SecretLookup } from "../runbooks/template.ts";
 import type { CheckStep, HttpRequestSpec, HttpStep, RetryPolicy, Runbook, RunbookStep, RunStep, WaitStep } from "../runbooks/types.ts";
 import { plural } from "../util/plural.ts";
+import { sleep as defaultSleep } from "../util/sleep.ts";
 import { describeStatuses, humanDuration, shortCommand } from "./display.ts";
 import { httpCall, type HttpCallResult } from "./http-request.ts";
 import { createOutputCapture, createRedactor, DEFAULT_MAX_OUTPUT_BYTES, type OutputCapture, type Redactor } from "./output.ts";
@@ -101,19 +102,6 @@ const CHECK_TRY_MIN_MS = 1_000;
 /** How much of a check's http answer is searched for `body_contains`. */
 const CHECK_BODY_BYTES = 1024 * 1024;
 
-export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.max(0, ms));
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
-
 interface StepContext {
   values: Readonly<Record<string, string>>;
   signal: AbortSignal | undefined;
@@ -158,7 +146,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     try {
       await sleepFn(ms, signal);
     } catch (error) {
-      // An injected sleep may reject on abort; the callers look at the signal either way.
+      // A sleep may reject on abort (the default does); the callers look at the signal either way.
       if (!signal?.aborted) throw error;
     }
   };

@@ -8,6 +8,4 @@ export {
   type StepResult,
   type StepType,
 } from "./executor.ts";
-export { checkParamValues, planExecution, stepName, type ExecutionPlan, type ParamProblem, type PlannedRequest, type PlannedStep } from "./plan.ts";
-export { displayArgv, humanDuration, shellQuote } from "./display.ts";
-export { CHILD_ENV_PASSTHROUGH } from "./run-command.ts";
+export { planExecution, type ExecutionPlan } from "./plan.ts";

@@ -278,10 +278,3 @@ function utf8BoundaryAfter(buf: Buffer, at: number): number {
   while (i < buf.length && i < at + 4 && isContinuation(buf[i])) i++;
   return i;
 }
-
-/** Text cut to `maxBytes` the same way captured output is: for error messages and bodies we hold whole. */
-export function boundText(text: string, maxBytes: number, redactor?: Redactor): string {
-  const capture = createOutputCapture({ maxBytes, ...(redactor ? { redactor } : {}) });
-  capture.write(text);
-  return capture.text();
-}
