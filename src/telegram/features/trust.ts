@@ -39,14 +39,31 @@ interface Row {
 export function trustFeature(deps: TrustDeps) {
   const { sql } = deps;
 
-  async function rows(): Promise<Row[]> {
+  async function runbook(id: string): Promise<Row | undefined> {
+    const [rb] = await sql<Row[]>`select id, title, level, risk, pinned_level from runbooks where id = ${id}`;
+    return rb;
+  }
+
+  async function query(): Promise<Row[]> {
     const ids = new Set((deps.library()?.runbooks ?? []).filter((r) => r.kind === "runbook").map((r) => r.id));
     const all = await sql<Row[]>`select id, title, level, risk, pinned_level from runbooks where removed_at is null and kind = 'runbook' order by id`;
     return all.filter((r) => ids.size === 0 || ids.has(r.id));
   }
 
-  async function overview(): Promise<string> {
-    const list = await rows();
+  // The overview's counts and the menu's list are rendered for the same update: one query serves
+  // both, and they cannot disagree.
+  const listed = new WeakMap<object, Promise<Row[]>>();
+  function rows(ctx: Context): Promise<Row[]> {
+    let list = listed.get(ctx.update);
+    if (!list) {
+      list = query();
+      listed.set(ctx.update, list);
+    }
+    return list;
+  }
+
+  async function overview(ctx: Context): Promise<string> {
+    const list = await rows(ctx);
     const count = (l: TrustLevel) => list.filter((r) => r.level === l).length;
     const locked = await isLockdown(sql);
     return [
@@ -60,7 +77,7 @@ export function trustFeature(deps: TrustDeps) {
   }
 
   async function details(id: string): Promise<string> {
-    const [rb] = await sql<Row[]>`select id, title, level, risk, pinned_level from runbooks where id = ${id}`;
+    const rb = await runbook(id);
     if (!rb) return `No runbook ${escapeHtml(id)}.`;
     const s = computeStats(await runRecords(sql, id), deps.thresholds);
     const history = await sql<{ from_level: string; to_level: string; reason: string; created_at: Date }[]>`
@@ -86,7 +103,7 @@ export function trustFeature(deps: TrustDeps) {
 
   mainMenu.dynamic(async (ctx) => {
     const range = new MenuRange<Ctx>();
-    const list = await rows();
+    const list = await rows(ctx);
     const page = Math.max(0, Number((ctx.match as string | undefined)?.startsWith("p") ? (ctx.match as string).slice(1) : 0));
     for (const rb of list.slice(page * PAGE, page * PAGE + PAGE)) {
       range
@@ -123,13 +140,17 @@ export function trustFeature(deps: TrustDeps) {
       .row()
       .back({ text: "« All runbooks", payload: "p0" }, async (c) => {
         await c.answerCallbackQuery();
-        await c.editMessageText(await overview(), { parse_mode: "HTML" });
+        await c.editMessageText(await overview(c), { parse_mode: "HTML" });
       });
   });
   mainMenu.register(runbookMenu);
 
   async function reason(conversation: Conversation<Ctx, Context>, ctx: Context, id: string, direction: "promote" | "demote") {
-    const [rb] = (await conversation.external(() => sql<Row[]>`select id, title, level, risk, pinned_level from runbooks where id = ${id}`)) as Row[];
+    // A list, the shape conversations already under way have stored for this step (they replay it).
+    const [rb] = await conversation.external(async (): Promise<Row[]> => {
+      const found = await runbook(id);
+      return found ? [found] : [];
+    });
     if (!rb) return;
     const order: TrustLevel[] = ["manual", "prompted", "standard"];
     const to = order[order.indexOf(rb.level) + (direction === "promote" ? 1 : -1)];
@@ -161,7 +182,7 @@ export function trustFeature(deps: TrustDeps) {
   feature.use(createConversation(reason, "trust-reason"));
   feature.use(mainMenu);
   feature.command("trust", async (ctx) => {
-    await ctx.reply(await overview(), { parse_mode: "HTML", reply_markup: mainMenu });
+    await ctx.reply(await overview(ctx), { parse_mode: "HTML", reply_markup: mainMenu });
   });
   feature.command("lockdown", async (ctx) => {
     const approver = await asApprover(deps, ctx.from, { target: "lockdown", tell: () => ctx.reply("Only approvers can lock down or lift a lockdown.") });
