@@ -31,7 +31,8 @@ import { createApp } from "./server/app.ts";
 import { botCommands, createBot, telegramWebhookHandler } from "./telegram/bot.ts";
 import { createDispatcher, type Dispatcher } from "./telegram/outbox/dispatcher.ts";
 import { createRunbooks, type RunbookService } from "./runbooks/index.ts";
-import { createChatRateLimiter, sleep } from "./telegram/rate-limit.ts";
+import { createChatRateLimiter } from "./telegram/rate-limit.ts";
+import { sleep } from "./util/sleep.ts";
 import { installTransport } from "./telegram/transport.ts";
 import { loadTopics, routeSignal, type TopicsConfig } from "./topics/index.ts";
 import { createTopicRegistry, type TopicRegistry } from "./topics/registry.ts";
@@ -120,7 +121,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       approvers = createApprovers({ ids: config.approverIds, admins: config.approverAdmins, api, chatId });
       return [
         modifyFeature({ sql, library, queues }),
-        approvalsFeature({ sql, chatId, codec, approvers, actions, queues, logger }),
+        approvalsFeature({ sql, codec, approvers, actions, queues, logger }),
         trustFeature({ sql, library, approvers, thresholds }),
       ];
     },

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
+import { sleep } from "../util/sleep.ts";
 
 /**
  * One rate limit per chat, shared by every replica through Redis: at most `perMinute` calls in any
@@ -106,19 +107,4 @@ export function createChatRateLimiter(redis: Redis, options: ChatRateLimitOption
       return redis.zcard(logKey(chatId));
     },
   };
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -10,7 +10,6 @@ import type { CallbackCodec } from "../callback-data.ts";
 
 export interface ApprovalsDeps {
   sql: Sql;
-  chatId: number;
   codec: CallbackCodec;
   approvers: Approvers;
   actions: DecisionActions;

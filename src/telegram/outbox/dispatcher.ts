@@ -7,7 +7,7 @@ import type { Logger } from "../../logger.ts";
 import type { Metrics } from "../../metrics.ts";
 import { isThreadGone, isTopicClosed, type TopicRegistry } from "../../topics/registry.ts";
 import type { ChatRateLimiter } from "../rate-limit.ts";
-import { sleep } from "../rate-limit.ts";
+import { sleep } from "../../util/sleep.ts";
 import type { Transport } from "../transport.ts";
 import { escapeHtml } from "../render/html.ts";
 import { OUTBOX_CHANNEL, refreshRollup } from "./cards.ts";
