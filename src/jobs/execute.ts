@@ -94,7 +94,6 @@ export function createExecuteProcessor(deps: ExecuteDeps) {
     }
 
     const outcome = result.status === "succeeded" ? "succeeded" : "failed";
-    const changes: LevelChange[] = [];
     await sql.begin(async (tx) => {
       await tx`
         update executions set status = ${result.status === "cancelled" ? "cancelled" : outcome}, steps = ${tx.json(result.steps as never)},
@@ -103,20 +102,14 @@ export function createExecuteProcessor(deps: ExecuteDeps) {
       await tx`
         update decisions set outcome = ${outcome}, outcome_at = now(), execution_id = ${executionId}
         where proposal_id = ${claimed.proposal_id} and action in ('approved', 'confirmed', 'auto')`;
-      if (runbook && result.status !== "cancelled") {
-        const { change } = await applyTrust(tx, runbook.id, runbook.risk, deps.thresholds, executionId);
-        if (change) changes.push(change);
-      }
+      const trust = runbook && result.status !== "cancelled" ? await applyTrust(tx, runbook.id, runbook.risk, deps.thresholds, executionId) : undefined;
       await updateNotice(tx, progressCardId, progressText(runbook, who, result.steps, undefined, result));
+      // Announced in the same transaction as the change, so a level never moves unannounced.
+      if (runbook && trust?.change) await postCardNotice(tx, { chatId: deps.chatId, card, text: levelChangeText(runbook.title, trust.change) });
     });
-    for (const change of changes) {
-      const arrow = change.to === "manual" || (change.from === "standard" && change.to === "prompted") ? "⬇️" : "⬆️";
-      const text = `${arrow} ${bold(runbook?.title ?? change.runbookId)}: ${change.from} → ${change.to}. ${escapeHtml(change.reason)}`;
-      await postCardNotice(sql, { chatId: deps.chatId, card, text });
-    }
     await enqueueRefresh(deps.queues, [claimed.group_id], `ran-${executionId}`);
     // What was decided, and how it went, becomes searchable ("last time this fired …") off the
-    // run's slot: the sweep indexes decisions that are not yet, within half a minute.
+    // run's slot: the sweep indexes the decision with its outcome within half a minute.
     logger.info({ executionId, runbook: claimed.runbook_id, status: result.status, ms: result.durationMs }, "run finished");
     return { status: result.status };
   };
@@ -126,6 +119,11 @@ export function createExecuteProcessor(deps: ExecuteDeps) {
       select distinct actor_name from decisions where proposal_id = ${proposalId} and action in ('approved', 'confirmed') and actor_name is not null`;
     return rows.length > 0 ? `(approved by ${rows.map((r) => r.actor_name).join(" and ")})` : "";
   }
+}
+
+function levelChangeText(title: string, change: LevelChange): string {
+  const arrow = change.to === "manual" || (change.from === "standard" && change.to === "prompted") ? "⬇️" : "⬆️";
+  return `${arrow} ${bold(title)}: ${change.from} → ${change.to}. ${escapeHtml(change.reason)}`;
 }
 
 /** The progress message: each finished step with its one-line summary, then the outcome and trimmed output. */
