@@ -78,6 +78,7 @@ export async function saveModified(
       episode: old.episode,
       alertname: old.alertname,
       labels: alert?.labels ?? {},
+      summary: alert?.annotations.summary ?? null,
       runbookId: old.runbook_id,
       level: old.level,
       action: "modified",

@@ -187,6 +187,13 @@ describe("what must never happen", () => {
     await waitFor(() => target.requests.some((r) => r.path === "/restart/emby"));
     const [decision] = await t.db.sql<{ actor_name: string; params: Record<string, string> }[]>`select actor_name, params from decisions where action = 'modified'`;
     expect(decision).toEqual({ actor_name: "Anna (@apetrova)", params: { app: "emby" } });
+    // Searchable like every other decision on the alert: with its summary.
+    const [both] = await t.db.sql<{ modified: string | null; confirmed: string | null }[]>`
+      select m.summary as modified, c.summary as confirmed
+      from decisions m join decisions c on c.proposal_id = m.proposal_id and c.action = 'confirmed'
+      where m.action = 'modified'`;
+    expect(both!.modified).not.toBeNull();
+    expect(both!.modified).toBe(both!.confirmed);
   });
 
   it("high risk needs a second, different approver", async () => {
