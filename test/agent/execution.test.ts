@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -170,9 +170,15 @@ describe("cancellation", () => {
   }
 
   it("kills the running child and skips the rest", async () => {
-    const { signal, hooks } = abortDuring(1);
+    // Aborts once the child has written its line (a fixed delay races a slow start under load).
+    const marker = path.join(scratch, "sleeping");
+    const controller = new AbortController();
+    const signal = controller.signal;
+    const abortWhenWritten = () => (existsSync(marker) ? controller.abort() : void setTimeout(abortWhenWritten, 10));
+    const hooks = { onStepStart: (i: number) => void (i === 1 && abortWhenWritten()) };
     const started = performance.now();
-    const steps = [run(["/bin/echo", "first"]), nodeScript("console.log('sleeping'); setTimeout(() => {}, 60000)"), run(["/bin/echo", "never"])];
+    const script = "process.stdout.write('sleeping\\n', () => require('fs').writeFileSync(process.argv[1], '')); setTimeout(() => {}, 60000)";
+    const steps = [run(["/bin/echo", "first"]), nodeScript(script, [marker]), run(["/bin/echo", "never"])];
     const result = await testExecutor().execute({ runbook: makeRunbook(steps), values: {}, signal }, hooks);
     expect(performance.now() - started).toBeLessThan(5_000);
     expect(result).toMatchObject({ status: "cancelled", failedStep: 1 });

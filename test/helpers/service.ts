@@ -125,14 +125,18 @@ export async function waitFor<T>(check: () => T | Promise<T>, describe: () => un
   }
 }
 
-/** Waits until the outbox is empty and no group is behind: everything stored is on Telegram. */
+/**
+ * Waits until no group job is queued or running, the outbox is empty and no group is behind:
+ * everything stored is on Telegram. (A refresh job changes no version; only the queue shows it.)
+ */
 export async function settled(t: TestService, timeoutMs = 20_000): Promise<void> {
   await waitFor(
     async () => {
-      const [row] = await t.db.sql<{ pending: number; behind: number; jobs: number }[]>`
+      const jobs = await t.service.queues.signals.getJobCounts("waiting", "active", "prioritized");
+      if (Object.values(jobs).some((n) => n > 0)) return false;
+      const [row] = await t.db.sql<{ pending: number; behind: number }[]>`
         select (select count(*)::int from outbox) as pending,
-               (select count(*)::int from alert_groups where processed_version < version) as behind,
-               0 as jobs`;
+               (select count(*)::int from alert_groups where processed_version < version) as behind`;
       return row!.pending === 0 && row!.behind === 0;
     },
     async () => t.db.sql`select o.*, c.kind, c.message_id from outbox o join cards c on c.id = o.card_id`,
