@@ -6,7 +6,7 @@ import type { Logger } from "../logger.ts";
 import { postCardNotice } from "../telegram/outbox/cards.ts";
 import { escapeHtml, formatTime } from "../telegram/render/html.ts";
 import { setLevel } from "../trust/service.ts";
-import { insertDecision, insertExecution, proposalAlert } from "./records.ts";
+import { insertDecision, insertExecution, recordProposalDecision } from "./records.ts";
 import { silenceMatchers, type AlertmanagerClient } from "./alertmanager.ts";
 import { isPending, PENDING_STATUSES, type ProposalRow } from "./card.ts";
 
@@ -61,24 +61,6 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
     });
   }
 
-  async function record(tx: TransactionSql, p: ProposalRow, action: string, actor: Actor): Promise<void> {
-    const alert = await proposalAlert(tx, p);
-    await insertDecision(tx, {
-      chatId: deps.chatId,
-      groupId: p.group_id,
-      episode: p.episode,
-      alertname: p.alertname,
-      labels: alert?.labels ?? {},
-      summary: alert?.annotations.summary ?? null,
-      runbookId: p.runbook_id,
-      level: p.level,
-      action,
-      actor,
-      params: p.params,
-      proposalId: p.id,
-    });
-  }
-
   /** The transition itself: only from `from`, else nothing changes and the caller says why. */
   async function transition(tx: TransactionSql, id: number, move: Move): Promise<boolean> {
     const first = move.firstApprover === undefined ? tx`` : tx`, first_approver_id = ${move.firstApprover?.id ?? null}, first_approver_name = ${move.firstApprover?.name ?? null}`;
@@ -99,7 +81,7 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
       const current = await load(tx, p.id);
       return current ? closed(current, actor) : gone();
     }
-    await record(tx, p, move.action, actor);
+    await recordProposalDecision(tx, deps.chatId, p, move.action, actor);
     return undefined;
   }
 
@@ -202,7 +184,7 @@ export function createDecisionActions(deps: { sql: Sql; chatId: number; alertman
         const change = await setLevel(tx, { runbookId: p.runbook_id, to: "manual", reason, actor, risk: p.risk });
         // To manual, the only refusal left is that it is manual already (the proposal's runbook row exists).
         if ("refused" in change) return none(`${p.runbook_id} is already manual.`);
-        await record(tx, p, "demoted", actor);
+        await recordProposalDecision(tx, deps.chatId, p, "demoted", actor);
         // Announced in the same transaction: the demotion is never kept without its notice.
         const text = escapeHtml(`⬇️ ${p.runbook_id}: ${change.from} → manual (${reason})`);
         await postCardNotice(tx, { chatId: deps.chatId, groupId: p.group_id, episode: p.episode, text });

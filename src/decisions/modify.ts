@@ -4,7 +4,7 @@ import type { RunbookLibrary } from "../runbooks/types.ts";
 import { resolveParams } from "../runbooks/template.ts";
 import type { Actor } from "./actions.ts";
 import { isPending, PENDING_STATUSES } from "./card.ts";
-import { insertDecision, proposalAlert } from "./records.ts";
+import { recordProposalDecision } from "./records.ts";
 
 export interface ModifiableParam {
   name: string;
@@ -71,21 +71,7 @@ export async function saveModified(
       values (${old.chat_id}, ${old.group_id}, ${old.episode}, ${old.runbook_id}, ${old.level}, ${old.risk}, ${tx.json(resolved.values)},
               ${old.fingerprint}, ${old.alertname}, 'open', ${old.id}, ${old.expires_at})
       returning id`;
-    const alert = await proposalAlert(tx, old);
-    await insertDecision(tx, {
-      chatId: old.chat_id,
-      groupId: old.group_id,
-      episode: old.episode,
-      alertname: old.alertname,
-      labels: alert?.labels ?? {},
-      summary: alert?.annotations.summary ?? null,
-      runbookId: old.runbook_id,
-      level: old.level,
-      action: "modified",
-      actor,
-      params: resolved.values,
-      proposalId: created!.id,
-    });
+    await recordProposalDecision(tx, old.chat_id, { ...old, id: created!.id, params: resolved.values }, "modified", actor);
     return { ok: true as const, groupId: old.group_id, proposalId: created!.id };
   });
 }

@@ -30,15 +30,37 @@ export async function insertDecision(tx: Tx, d: DecisionRecord): Promise<void> {
             ${d.level ?? null}, ${d.action}, ${d.actor?.id ?? null}, ${d.actor?.name ?? null}, ${tx.json(d.params)}, ${d.proposalId ?? null})`;
 }
 
-/** The alert a proposal was made for (its lead alert's latest row in the episode), as a decision records it. */
-export async function proposalAlert(
-  tx: Tx,
-  p: { group_id: number; episode: number; fingerprint: string },
-): Promise<{ labels: Record<string, string>; annotations: Record<string, string> } | undefined> {
+/** What a decision about a proposal records of it. */
+export interface DecidedProposal {
+  id: number;
+  group_id: number;
+  episode: number;
+  fingerprint: string;
+  alertname: string;
+  runbook_id: string;
+  level: string;
+  params: Record<string, string>;
+}
+
+/** A person's decision about a proposal, recorded with the alert it was made for (its lead alert's latest row in the episode). */
+export async function recordProposalDecision(tx: Tx, chatId: number, p: DecidedProposal, action: string, actor: { id: number; name: string }): Promise<void> {
   const [alert] = await tx<{ labels: Record<string, string>; annotations: Record<string, string> }[]>`
     select labels, annotations from alerts where group_id = ${p.group_id} and episode = ${p.episode} and fingerprint = ${p.fingerprint}
     order by id desc limit 1`;
-  return alert;
+  await insertDecision(tx, {
+    chatId,
+    groupId: p.group_id,
+    episode: p.episode,
+    alertname: p.alertname,
+    labels: alert?.labels ?? {},
+    summary: alert?.annotations.summary ?? null,
+    runbookId: p.runbook_id,
+    level: p.level,
+    action,
+    actor,
+    params: p.params,
+    proposalId: p.id,
+  });
 }
 
 /**
