@@ -33,6 +33,7 @@ import { createDispatcher, type Dispatcher } from "./telegram/outbox/dispatcher.
 import { createRunbooks, type RunbookService } from "./runbooks/index.ts";
 import { createChatRateLimiter } from "./telegram/rate-limit.ts";
 import { sleep } from "./util/sleep.ts";
+import { withTimeout } from "./util/with-timeout.ts";
 import { installTransport } from "./telegram/transport.ts";
 import { loadTopics, routeSignal, type TopicsConfig } from "./topics/index.ts";
 import { createTopicRegistry, type TopicRegistry } from "./topics/registry.ts";
@@ -146,7 +147,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     if (stopped) return;
     stopped = true;
     stopping.abort();
-    if (bot.isRunning()) await bot.stop().catch(() => {});
+    // Stopping long polling makes one more getUpdates call; an unreachable Telegram must not hold up the exit.
+    if (bot.isRunning()) await withTimeout(bot.stop(), 5000, "Telegram did not answer").catch(() => {});
     if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
     await dispatcher?.stop();
     await workers?.close();

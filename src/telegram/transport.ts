@@ -25,8 +25,8 @@ export interface TransportOptions {
 
 /**
  * Installs the outbound path on a grammY Api: every call that writes to a group chat takes a slot
- * from the shared Redis limiter first; a 429 blocks the chat for every replica; 429 (short waits),
- * 5xx and network errors are retried with backoff by @grammyjs/auto-retry. Transformers installed
+ * from the shared Redis limiter first; a 429 blocks the chat for every replica; 429 (short waits)
+ * and 5xx are retried with backoff by @grammyjs/auto-retry, network errors by the caller. Transformers installed
  * later wrap earlier ones, so each retry passes through the limiter again.
  */
 export function installTransport(api: Api, options: TransportOptions): Transport {
@@ -37,6 +37,10 @@ export function installTransport(api: Api, options: TransportOptions): Transport
       // Two inline retries (3 s, then 6 s) ride out a blip; anything longer is the outbox's job.
       maxRetryAttempts: options.maxRetryAttempts ?? 2,
       maxDelaySeconds: options.maxInlineRetrySeconds ?? 5,
+      // auto-retry would retry a network error without end (maxRetryAttempts does not count those):
+      // a send would outlive its outbox lease, and stopping would wait for Telegram to come back.
+      // The caller gets the error at once; the outbox retries it with backoff.
+      rethrowHttpErrors: true,
     }),
   );
   return {

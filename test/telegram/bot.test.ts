@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixture } from "../helpers/shared.ts";
 import { settled, startTestService, waitFor, type TestService } from "../helpers/service.ts";
+import { withTimeout } from "../../src/util/with-timeout.ts";
 
 const SECRET = "webhook-secret_0123456789";
 const anna = { id: 284019371, first_name: "Anna", username: "apetrova" };
@@ -81,5 +82,23 @@ describe("Telegram updates through long polling (no PUBLIC_URL)", () => {
       () => t.fake.calls.map((c) => [c.method, c.ok, c.description]),
     );
     expect(reply.text).toContain("/status — what is firing right now");
+  });
+});
+
+describe("stopping while Telegram cannot be reached", () => {
+  let t: TestService;
+  beforeAll(async () => {
+    t = await startTestService({ service: { telegramUpdates: true } });
+  });
+  afterAll(() => t?.stop());
+
+  it("stops promptly, with long polling and a card waiting to be sent", async () => {
+    await waitFor(() => t.fake.calls.find((c) => c.method === "deleteWebhook"));
+    await t.fake.close();
+    const res = await t.hook("/hooks/alertmanager", fixture("alertmanager/assembled-firing-kube-pod-crashlooping.json"));
+    expect(res.status).toBe(200);
+    await waitFor(async () => (await t.db.sql`select 1 from outbox o join cards c on c.id = o.card_id where c.kind = 'alert'`).length > 0);
+    // Every Telegram call now fails to connect. Nothing may retry it without end.
+    await withTimeout(t.stopService(), 15_000, "the service did not stop within 15 s");
   });
 });
