@@ -51,6 +51,8 @@ export interface ServiceOptions {
    */
   poll?: boolean;
   logger?: Logger;
+  /** How long the outbox leases a row while it is sent (default 30 s); tests shorten it. */
+  outboxLeaseSeconds?: number;
 }
 
 export interface Service {
@@ -225,6 +227,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         topics: topicRegistry,
         chatId,
         rollupThreshold: config.rollupThreshold,
+        ...(options.outboxLeaseSeconds !== undefined ? { leaseSeconds: options.outboxLeaseSeconds } : {}),
         logger,
         metrics,
       });

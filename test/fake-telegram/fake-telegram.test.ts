@@ -375,6 +375,19 @@ describe("faults and flood control", () => {
     expect(fake.messages()).toHaveLength(1);
   });
 
+  it("never answers a call with a hang fault, until the client gives up", async () => {
+    fake.fail("sendMessage", { hang: true });
+    const controller = new AbortController();
+    const pending = api.raw.sendMessage({ chat_id: fake.chatId, text: "x" }, controller.signal as never);
+    while (fake.calls.length === 0) await new Promise((r) => setTimeout(r, 10));
+    expect(fake.calls[0]).toMatchObject({ method: "sendMessage", ok: false, hung: true });
+    controller.abort();
+    await expect(pending).rejects.toBeInstanceOf(HttpError);
+    expect(fake.messages()).toEqual([]);
+    await api.sendMessage(fake.chatId, "x");
+    expect(fake.messages()).toHaveLength(1);
+  });
+
   it("applies per-minute flood control per chat and does not apply the refused call", async () => {
     await start({
       rateLimit: { perMinute: 3 },

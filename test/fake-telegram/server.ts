@@ -19,11 +19,14 @@ export interface ApiCall {
   retryAfter?: number;
   /** The fake dropped the connection (an injected network fault). */
   network?: true;
+  /** The fake never answered (an injected hang: a black-holed connection). */
+  hung?: true;
 }
 
 export type Fault = { times?: number; chatId?: number } & (
   | { errorCode: number; description: string; retryAfter?: number }
   | { network: true }
+  | { hang: true }
 );
 
 interface ArmedFault {
@@ -154,6 +157,13 @@ export class FakeTelegramServer {
         call.description = "network fault injected: connection dropped without an answer";
         this.record(call);
         req.socket.destroy();
+        return;
+      }
+      if ("hang" in fault) {
+        // No answer until the client gives up (or the fake closes): what a black-holed route does.
+        call.hung = true;
+        call.description = "hang fault injected: no answer";
+        this.record(call);
         return;
       }
       this.finish(res, call, errorReply(new ApiError(fault.errorCode, fault.description, fault.retryAfter)));

@@ -70,10 +70,12 @@ export interface Dispatcher {
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const { sql, api, chatId, logger } = deps;
   const owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
-  // Longer than one delivery can take (a limiter wait of at most 5 s plus the transport's inline
+  // Longer than one delivery takes (a limiter wait of at most 5 s plus the transport's inline
   // retries, about 10 s), so a live dispatcher never loses its row; short enough that the rows of a
-  // crashed process are picked up again within half a minute.
+  // crashed process are picked up again within half a minute. A call still hanging near the end of
+  // the lease is abandoned, so that another dispatcher never sends the same row while it waits.
   const leaseSeconds = deps.leaseSeconds ?? 30;
+  const leaseMarginMs = Math.min(5000, (leaseSeconds * 1000) / 2);
   const rollupReuseMinutes = deps.rollupReuseMinutes ?? 10;
   // Spaced-out slots (3 s at 20/min) are waited for here; only longer waits go back to Postgres.
   const maxInlineWaitMs = 5000;
@@ -167,7 +169,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     return card.target_thread_id ?? undefined;
   }
 
-  async function deliver(row: Claimed): Promise<void> {
+  async function deliver(row: Claimed, lease: AbortSignal): Promise<void> {
     let card = await loadCard(row.card_id);
     if (!card || (card.kind === "alert" && card.rollup_id !== null)) {
       // Folded into a rollup (or gone) after it was queued: nothing to send for it.
@@ -225,13 +227,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           ...(replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
         };
         deps.transport.markAcquired(payload);
-        const sent = await api.raw.sendMessage(payload);
+        const sent = await api.raw.sendMessage(payload, grammySignal(lease));
         messageId = sent.message_id;
       } else {
         const payload = { ...common, message_id: card.message_id! };
         deps.transport.markAcquired(payload);
         try {
-          await api.raw.editMessageText(payload);
+          await api.raw.editMessageText(payload, grammySignal(lease));
         } catch (error) {
           if (!(error instanceof GrammyError && /message is not modified/i.test(error.description))) throw error;
         }
@@ -290,7 +292,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const row = await claim();
     if (!row) return false;
     try {
-      await deliver(row);
+      await deliver(row, AbortSignal.any([abort.signal, AbortSignal.timeout(leaseSeconds * 1000 - leaseMarginMs)]));
     } catch (error) {
       if (!running && abort.signal.aborted) {
         await release(row, 0).catch(() => {});
@@ -342,6 +344,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       await unlisten?.().catch(() => {});
     },
   };
+}
+
+/** grammY types signals with the abort-controller polyfill; at run time it takes the global one. */
+function grammySignal(signal: AbortSignal): Parameters<Api["raw"]["sendMessage"]>[1] {
+  return signal as unknown as Parameters<Api["raw"]["sendMessage"]>[1];
 }
 
 function backoffMs(attempts: number): number {
