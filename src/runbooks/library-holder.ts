@@ -1,5 +1,5 @@
 import type { Logger } from "../logger.ts";
-import { loadRunbooks } from "./load.ts";
+import { keepsCurrent, loadRunbooks } from "./load.ts";
 import type { RunbookLibrary } from "./types.ts";
 import { watchDir } from "./watch-dir.ts";
 
@@ -17,7 +17,8 @@ export function createLibraryHolder(dir: string, logger: Logger): LibraryHolder 
   let library: RunbookLibrary | undefined;
   let unwatch: (() => void) | undefined;
   const reload = async () => {
-    library = await loadRunbooks(dir);
+    const loaded = await loadRunbooks(dir);
+    if (!keepsCurrent(loaded, library, dir, logger)) library = loaded;
   };
   return {
     current: () => library,

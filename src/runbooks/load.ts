@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import type { Logger } from "../logger.ts";
+import { plural } from "../util/plural.ts";
 import { sortProblems, type FileProblem } from "../util/yaml-file.ts";
 import { normalizeText, parseRunbookText, type ParsedRunbookText } from "./format.ts";
 import type { Runbook, RunbookLibrary } from "./types.ts";
@@ -50,10 +52,11 @@ export interface RunbookFileEntry {
  * (they describe the folder, they are not runbooks) and dot-files and dot-folders (editor swap
  * files, `.git`). Symlinks are followed, each real folder is visited once.
  */
-export async function findRunbookFiles(dir: string): Promise<{ files: RunbookFileEntry[]; problems: FileProblem[] }> {
+export async function findRunbookFiles(dir: string): Promise<{ files: RunbookFileEntry[]; problems: FileProblem[]; unreadable?: string }> {
   const files: RunbookFileEntry[] = [];
   const problems: FileProblem[] = [];
   const visited = new Set<string>();
+  let unreadable: string | undefined;
 
   const walk = async (absDir: string, relDir: string): Promise<void> => {
     let real: string;
@@ -65,6 +68,7 @@ export async function findRunbookFiles(dir: string): Promise<{ files: RunbookFil
       names = await readdir(absDir);
     } catch (error) {
       problems.push({ file: relDir === "" ? "." : relDir, message: `cannot be read: ${(error as Error).message}` });
+      if (relDir === "") unreadable = (error as Error).message;
       return;
     }
     for (const name of names.sort()) {
@@ -85,7 +89,7 @@ export async function findRunbookFiles(dir: string): Promise<{ files: RunbookFil
 
   await walk(dir, "");
   files.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
-  return { files, problems };
+  return { files, problems, ...(unreadable !== undefined ? { unreadable } : {}) };
 }
 
 /** Reads one found file; a file too big is refused before it is read. */
@@ -107,7 +111,22 @@ export async function loadRunbooks(dir: string): Promise<RunbookLibrary> {
   const found = await findRunbookFiles(dir);
   const parsed: ParsedRunbookText[] = [];
   for (const entry of found.files) parsed.push(await readRunbookFile(entry));
-  return createRunbookLibrary(parsed, found.problems);
+  const library = createRunbookLibrary(parsed, found.problems);
+  return found.unreadable !== undefined ? { ...library, unreadable: found.unreadable } : library;
+}
+
+/**
+ * Whether a reload is to be ignored: the directory could not be read at all while runbooks are
+ * loaded from before (it was removed, unmounted, or is being replaced). Dropping them would take
+ * every suggestion off the cards and stop every unattended run; they stay, and it is logged.
+ */
+export function keepsCurrent(loaded: RunbookLibrary, current: RunbookLibrary | undefined, dir: string, logger: Logger): boolean {
+  if (loaded.unreadable === undefined || !current || current.runbooks.length === 0) return false;
+  logger.error(
+    { dir, reason: loaded.unreadable },
+    `the runbooks directory cannot be read; keeping the ${plural(current.runbooks.length, "runbook")} read before until it can be read again`,
+  );
+  return true;
 }
 
 /**

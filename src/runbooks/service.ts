@@ -2,7 +2,7 @@ import type { Sql, Tx } from "../db/client.ts";
 import type { Logger } from "../logger.ts";
 import type { AlertLike } from "./documents.ts";
 import { describeLastTime, indexDecision, lastTime, pendingDecisions, trackRecords, type DescribedLastTime, type LastTime, type TrackRecord } from "./history.ts";
-import { loadRunbooks } from "./load.ts";
+import { keepsCurrent, loadRunbooks } from "./load.ts";
 import { embedAlertQuery, matchRunbooks, type RunbookMatch } from "./match.ts";
 import type { Embedder } from "./search/embedder.ts";
 import type { VectorIndex } from "./search/vector-index.ts";
@@ -76,6 +76,7 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
   let version = libraryVersion(library);
   let unwatch: (() => void) | undefined;
   let syncing: Promise<SyncReport> | undefined;
+  let lastReport: SyncReport | undefined;
   let again = false;
 
   async function sync(): Promise<SyncReport> {
@@ -87,10 +88,12 @@ export function createRunbookService(deps: RunbookServiceDeps): RunbookService {
     syncing = (async () => {
       try {
         const loaded = await loadRunbooks(deps.dir);
+        if (lastReport && keepsCurrent(loaded, library, deps.dir, logger)) return lastReport;
         for (const p of loaded.problems) logger.warn({ file: p.file, line: p.line, path: p.path }, `runbook problem: ${p.message}`);
         const report = await syncRunbooks(deps, loaded);
         library = loaded;
         version = libraryVersion(loaded);
+        lastReport = report;
         return report;
       } finally {
         syncing = undefined;

@@ -106,4 +106,9 @@ export interface RunbookLibrary {
   /** Problems found while loading; a file with problems is left out, the rest load. */
   problems: readonly FileProblem[];
   byId(id: string): Runbook | undefined;
+  /**
+   * Why the directory itself could not be read (gone, unmounted, no permission): the library is
+   * empty for that reason, not because the directory holds no runbooks.
+   */
+  unreadable?: string;
 }

@@ -54,4 +54,14 @@ describe("the library holder", () => {
     expect(holder.current()?.runbooks.map((r) => r.id)).toEqual(["first"]);
     holder.stop();
   });
+
+  it("keeps what it has when the directory goes away", async () => {
+    const { logger, lines } = capture();
+    const holder = createLibraryHolder(dir, logger);
+    await holder.start();
+    await rm(dir, { recursive: true, force: true });
+    await vi.waitFor(() => expect(lines.some((l) => l.level === "error" && /cannot be read; keeping the 1 runbook read before/.test(l.msg))).toBe(true), { timeout: 10_000 });
+    expect(holder.current()?.runbooks.map((r) => r.id)).toEqual(["first"]);
+    holder.stop();
+  });
 });

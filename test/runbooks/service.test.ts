@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm, writeFile, readFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -108,6 +108,36 @@ describe("syncing the library to Postgres and the index", () => {
     expect(matches[0]).toMatchObject({ runbookId: "zz-watch-test", via: "similar" });
     await rm(path.join(dir, "zz-watch-test.md"));
     await s.stop();
+  });
+});
+
+describe("a runbooks directory that cannot be read", () => {
+  it("keeps the runbooks read before, in the library and the index, and says so", async () => {
+    const own = await mkdtemp(path.join(tmpdir(), "topicops-runbooks-gone-"));
+    await cp(new URL("../../runbooks", import.meta.url).pathname, own, { recursive: true });
+    const lines: { level: string; msg: string }[] = [];
+    const logs = createLogger({ level: "warn", destination: { write: (line: string) => void lines.push(JSON.parse(line)) } });
+    const s = createRunbookService({ sql: db.sql, dir: own, embedder: createLexicalEmbedder(), index: createEmbeddedIndex(), logger: logs, minSimilarity: 0.2 });
+    const crash = alert("assembled-firing-kube-pod-crashlooping.json");
+    const first = await s.sync();
+    expect(first.runbooks).toBe(18);
+    const before = (await s.match(crash)).map((m) => m.runbookId);
+    expect(before).toContain("restart-crashlooping-pod");
+
+    // Being replaced (a deploy that removes and copies it again), or unmounted.
+    await rename(own, `${own}.away`);
+    expect(await s.sync()).toEqual(first);
+    expect(s.library().runbooks).toHaveLength(18);
+    expect((await s.match(crash)).map((m) => m.runbookId)).toEqual(before);
+    expect(lines.some((l) => l.level === "error" && /cannot be read; keeping the 18 runbooks/.test(l.msg))).toBe(true);
+    const [removed] = await db.sql<{ n: number }[]>`select count(*)::int as n from runbooks where removed_at is not null and id = 'restart-crashlooping-pod'`;
+    expect(removed!.n).toBe(0);
+
+    // Back again: read as usual.
+    await rename(`${own}.away`, own);
+    await rm(path.join(own, "restart-radarr.md"));
+    expect(await s.sync()).toMatchObject({ runbooks: 17, removed: 1 });
+    await rm(own, { recursive: true, force: true });
   });
 });
 
